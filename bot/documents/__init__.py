@@ -1,0 +1,1 @@
+"""Documents the bot produces: Word forms (docxtpl), spreadsheets (openpyxl), charts (PNG)."""

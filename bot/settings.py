@@ -1,0 +1,51 @@
+"""Process settings from the environment and `.env` (pydantic-settings). The token is a secret:
+it never appears in `repr`, logs or error messages."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(default=None)
+    telegram_base_url: str = DEFAULT_BASE_URL
+    telegram_base_file_url: str | None = None
+    database_url: str = "sqlite:///kiemdiem.db"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    admin_chat_id: int | None = None
+    # Reminders are never sent outside these local hours (issue: "never at 2 a.m.").
+    quiet_hours_start: int = 21
+    quiet_hours_end: int = 7
+    invite_ttl_days: int = 14
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, at start-up rather than at first use
+        return value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

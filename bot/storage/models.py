@@ -1,0 +1,343 @@
+"""The database schema (SQLAlchemy 2 typed models). The database is the only state of the bot.
+
+Tables, by who writes them:
+- the office: organisations (a tree), review periods, deadlines, roles;
+- the roster: members, invites, Telegram accounts;
+- members: self-reviews and their answers (one row per answered question, committed on arrival);
+- secretaries and the office: meetings, ballot entries, facts, overrides, computed results;
+- the reminder sweeper: reminders (one row per message to send);
+- everyone, through the services: the append-only, hash-chained audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.storage.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Organisation(Base):
+    """A đảng bộ cơ sở / chi bộ cơ sở (root) or a chi bộ trực thuộc / tổ đảng under it."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # grassroots (đảng bộ cơ sở or chi bộ cơ sở) | cell (chi bộ trực thuộc) | subcell (tổ đảng)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+
+class Member(Base):
+    """A party member (đảng viên) on a cell's roster."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("cell_id", "name_key", "birth_date", name="uq_members_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # Case- and accent-folded name for matching a re-imported roster row to the same person.
+    name_key: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # official|probationary|exempt|suspended
+    admitted_on: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16), default="non_leader")
+    party_post: Mapped[str] = mapped_column(String(200), default="")
+    government_post: Mapped[str] = mapped_column(String(200), default="")
+    mass_org_post: Mapped[str] = mapped_column(String(200), default="")
+    civil_servant: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    # A member taken off the roster keeps their history; they can no longer act.
+    removed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TelegramAccount(Base):
+    """The one Telegram account linked to a member (one account per member, one member per account)."""
+
+    __tablename__ = "telegram_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Telegram answered 403 (blocked the bot): reminders stop and the secretary is told.
+    unreachable_at: Mapped[datetime | None] = mapped_column()
+    preferred_hour: Mapped[int | None] = mapped_column(Integer)
+    snoozed_until: Mapped[datetime | None] = mapped_column()
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Role(Base):
+    """office (đảng ủy level, the whole tree under its organisation), secretary, deputy (one cell)."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("member_id", "organisation_id", "role", name="uq_roles_grant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Invite(Base):
+    """A single-use, expiring deep-link code that binds a Telegram account to a member."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReviewPeriod(Base):
+    """One year's review in a grassroots organisation, rated under one rulebook and plan."""
+
+    __tablename__ = "review_periods"
+    __table_args__ = (UniqueConstraint("organisation_id", "year", name="uq_review_periods_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    rulebook: Mapped[str] = mapped_column(String(8))
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    as_of: Mapped[date | None] = mapped_column(Date)  # the rating date (6-month rule)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deadline(Base):
+    """A date of a period's calendar, for the whole organisation or one cell."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("period_id", "organisation_id", "kind", name="uq_deadlines_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # self_review_due|meeting|results_due|decision
+    due_on: Mapped[date] = mapped_column(Date)
+
+
+class SelfReview(Base):
+    """A member's self-review (bản kiểm điểm) of one period; answers are rows of `answers`."""
+
+    __tablename__ = "self_reviews"
+    __table_args__ = (UniqueConstraint("period_id", "member_id", name="uq_self_reviews_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress|submitted
+    # The question the member is on; derived state, but kept so /back and edits from the
+    # summary can move it explicitly. Always a key of the questionnaire or "summary".
+    cursor: Mapped[str] = mapped_column(String(64), default="")
+    # Set while the member is typing the evidence note / remedy of `cursor`.
+    awaiting: Mapped[str] = mapped_column(String(16), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Answer(Base):
+    """One answered question of a self-review, committed the moment it arrives."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("review_id", "question", name="uq_answers_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("self_reviews.id"), index=True)
+    question: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text, default="")  # a choice code, a number or free text
+    note: Mapped[str] = mapped_column(Text, default="")  # evidence / remedy, free text
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Meeting(Base):
+    """A cell's rating meeting: the electorate is computed from the roster when it opens."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("period_id", "cell_id", name="uq_meetings_cell"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    held_on: Mapped[date] = mapped_column(Date)
+    electorate: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    opened_by: Mapped[str] = mapped_column(String(100), default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BallotEntry(Base):
+    """The counts of one secret ballot on one member as one counter entered them.
+
+    entry 1 is the first count; entry 2, when the plan asks for it, a second count by another
+    counter that must match before the ballot locks. `locked_at` marks the count as final.
+    """
+
+    __tablename__ = "ballot_entries"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id", "entry_no", name="uq_ballot_entries_entry"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    entry_no: Mapped[int] = mapped_column(Integer, default=1)
+    issued: Mapped[int] = mapped_column(Integer)
+    collected: Mapped[int] = mapped_column(Integer)
+    invalid: Mapped[int] = mapped_column(Integer)
+    votes_xs: Mapped[int] = mapped_column(Integer)
+    votes_t: Mapped[int] = mapped_column(Integer)
+    votes_tb: Mapped[int] = mapped_column(Integer)
+    votes_k: Mapped[int] = mapped_column(Integer)
+    round2_yes: Mapped[int | None] = mapped_column(Integer)
+    round2_no: Mapped[int | None] = mapped_column(Integer)
+    round2_invalid: Mapped[int | None] = mapped_column(Integer)
+    counter: Mapped[str] = mapped_column(String(100), default="")
+    entered_by: Mapped[str] = mapped_column(String(100), default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    locked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Fact(Base):
+    """A fact about a member in a period (DOMAIN.md §5.4, the `facts` of batch-rating.md)."""
+
+    __tablename__ = "facts"
+    __table_args__ = (UniqueConstraint("period_id", "member_id", "key", name="uq_facts_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON)
+    set_by: Mapped[str] = mapped_column(String(100), default="")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Result(Base):
+    """The last computed rating of a member, with its reasons (the member entry of the output)."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("period_id", "member_id", name="uq_results_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    proposed: Mapped[str | None] = mapped_column(String(16))
+    final: Mapped[str | None] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Override(Base):
+    """A secretary's (or the office's) written decision to depart from the proposal."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (UniqueConstraint("period_id", "member_id", name="uq_overrides_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only log of every change to ballots, facts, results, overrides and roles.
+
+    Each entry carries the hash of the previous one, so a removed or edited row breaks the chain.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    old: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Reminder(Base):
+    """One message the reminder sender owes somebody. The sweeper claims due rows; the paced
+    sender marks each one before taking the next, so a crash resends at most the one in flight."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_due", "state", "due_at"),
+        UniqueConstraint("dedupe_key", name="uq_reminders_dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("review_periods.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column()
+    # pending -> sending -> sent | failed | unreachable | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    # kind + recipient + occasion: the same reminder is never planned twice.
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,82 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL server for every storage test.
+
+PostgreSQL comes from `KIEMDIEM_TEST_POSTGRES_URL` (CI starts a server) or, when that is unset,
+from a throwaway server this session starts with `scripts/pg-test-server`. If neither works the
+tests fail: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.storage.db import Database, normalise_url, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("KIEMDIEM_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    url = os.environ.get("KIEMDIEM_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    workdir = tempfile.mkdtemp(prefix="kiemdiem-pg-")
+    script = ROOT / "scripts" / "pg-test-server"
+    proc = subprocess.run([str(script), "start", workdir], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL for the tests: {proc.stderr.strip()}")
+    try:
+        yield proc.stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop", workdir], capture_output=True)
+
+
+def _pg_schema_url(server_url: str) -> Iterator[str]:
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(normalise_url(server_url))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in server_url else "?"
+    try:
+        yield f"{server_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: an SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+    else:
+        server = request.getfixturevalue("postgres_server")
+        for url in _pg_schema_url(server):
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
