@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None)
     telegram_base_url: str = DEFAULT_BASE_URL
     telegram_base_file_url: str | None = None
+    # For invite links printed by the CLI (the bot itself learns its name from getMe).
+    telegram_bot_username: str = ""
     database_url: str = "sqlite:///kiemdiem.db"
     timezone: str = "Asia/Ho_Chi_Minh"
     admin_chat_id: int | None = None

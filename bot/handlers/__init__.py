@@ -11,7 +11,8 @@ from telegram.ext import Application
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    from bot.handlers import errors, start
+    from bot.handlers import errors, review, start
 
     start.register(app)
+    review.register(app)
     errors.register(app)

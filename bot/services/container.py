@@ -6,7 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from bot.services.invites import InviteService
+from bot.services.onboarding import OnboardingService
 from bot.services.org import OrgService
+from bot.services.reviews import ReviewService
 from bot.services.roster import RosterService
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -21,6 +24,9 @@ class Services:
         self.settings = settings
         self.org = OrgService(db)
         self.roster = RosterService(db)
+        self.invites = InviteService(db, settings.invite_ttl_days)
+        self.reviews = ReviewService(db)
+        self.onboarding = OnboardingService(db, self.invites, self.reviews)
 
     async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a (synchronous) service call off the event loop: one unit of work per call."""

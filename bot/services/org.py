@@ -16,6 +16,8 @@ from bot.storage.models import Deadline, Member, Organisation, ReviewPeriod, Rol
 from bot.vietnamese import clean
 
 ROLES = ("office", "secretary", "deputy")
+# Keys of a plan file that are the bot's options, not rating rules (the engine validates the rest).
+OPTION_KEYS = ("reminders", "holidays", "double_entry")
 DEADLINE_KINDS = ("self_review_due", "meeting", "results_due", "decision")
 
 
@@ -86,6 +88,7 @@ class OrgService:
         plan = dict(plan or {})
         deadlines = plan.pop("deadlines", None) or {}
         as_of_raw = plan.pop("as_of", None)
+        options = {k: plan.pop(k) for k in OPTION_KEYS if k in plan}
         as_of = _parse_date(as_of_raw, "as_of") if as_of_raw else date(year, 12, 31)
         _check_plan(book, plan)
         with self.db.session() as s:
@@ -99,11 +102,12 @@ class OrgService:
             old = None
             if period is None:
                 period = ReviewPeriod(organisation_id=org_id, year=year, rulebook=book, plan=plan,
-                                      as_of=as_of)
+                                      options=options, as_of=as_of)
                 s.add(period)
             else:
                 old = {"rulebook": period.rulebook, "plan": period.plan}
                 period.rulebook, period.plan, period.as_of, period.status = book, plan, as_of, "open"
+                period.options = options
             s.flush()
             for kind, value in deadlines.items():
                 if kind not in DEADLINE_KINDS:

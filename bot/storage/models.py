@@ -102,6 +102,8 @@ class TelegramAccount(Base):
     preferred_hour: Mapped[int | None] = mapped_column(Integer)
     snoozed_until: Mapped[datetime | None] = mapped_column()
     reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A secretary entering a review for a member without a smartphone (proxy entry).
+    acting_for_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class Role(Base):
@@ -143,7 +145,10 @@ class ReviewPeriod(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     rulebook: Mapped[str] = mapped_column(String(8))
+    # The rating plan options of batch-rating.md (vote rule, cap, ...), validated by the engine.
     plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The bot's own options of the plan: reminder policy, public holidays, double ballot entry.
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     as_of: Mapped[date | None] = mapped_column(Date)  # the rating date (6-month rule)
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -177,8 +182,11 @@ class SelfReview(Base):
     # The question the member is on; derived state, but kept so /back and edits from the
     # summary can move it explicitly. Always a key of the questionnaire or "summary".
     cursor: Mapped[str] = mapped_column(String(64), default="")
-    # Set while the member is typing the evidence note / remedy of `cursor`.
+    # The part of `cursor` still expected: "" (the answer itself), "note", "remedy",
+    # "justify", "task_status". A short sub-step of one question, never a separate question.
     awaiting: Mapped[str] = mapped_column(String(16), default="")
+    # Set when the member opened a question from the summary: after it, back to the summary.
+    editing: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column()
@@ -213,6 +221,8 @@ class Meeting(Base):
     held_on: Mapped[date] = mapped_column(Date)
     electorate: Mapped[int] = mapped_column(Integer)
     present: Mapped[int] = mapped_column(Integer)
+    # A second count by another counter must match before a ballot locks.
+    double_entry: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_by: Mapped[str] = mapped_column(String(100), default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
 

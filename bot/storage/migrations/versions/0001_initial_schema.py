@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 06:17:55.011448
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("rulebook", sa.String(length=8), nullable=False),
         sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("opened_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -173,6 +174,7 @@ def upgrade() -> None:
         sa.Column("held_on", sa.Date(), nullable=False),
         sa.Column("electorate", sa.Integer(), nullable=False),
         sa.Column("present", sa.Integer(), nullable=False),
+        sa.Column("double_entry", sa.Boolean(), nullable=False),
         sa.Column("opened_by", sa.String(length=100), nullable=False),
         sa.Column("opened_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -293,6 +295,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("cursor", sa.String(length=64), nullable=False),
         sa.Column("awaiting", sa.String(length=16), nullable=False),
+        sa.Column("editing", sa.Boolean(), nullable=False),
         sa.Column("started_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -324,6 +327,12 @@ def upgrade() -> None:
         sa.Column("preferred_hour", sa.Integer(), nullable=True),
         sa.Column("snoozed_until", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminders_paused", sa.Boolean(), nullable=False),
+        sa.Column("acting_for_member_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["acting_for_member_id"],
+            ["members.id"],
+            name=op.f("fk_telegram_accounts_acting_for_member_id_members"),
+        ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_telegram_accounts_member_id_members")
         ),
