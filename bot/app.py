@@ -82,8 +82,9 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         return self.application.bot_data["services"]  # type: ignore[no-any-return]
 
 
-def build_application(settings: Settings, services: Services | None = None, *,
-                      rate_limiter: bool = True) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(
+    settings: Settings, services: Services | None = None, *, rate_limiter: bool = True
+) -> Application[Any, Any, Any, Any, Any, Any]:
     token = settings.token()
     if not token:
         raise ValueError("no bot token")

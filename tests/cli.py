@@ -18,7 +18,9 @@ class Run:
     err: str
 
 
-def kiemdiem(monkeypatch: pytest.MonkeyPatch, db_url: str, *args: str, stdin: str | None = None) -> Run:
+def kiemdiem(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, *args: str, stdin: str | None = None
+) -> Run:
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
     _register()

@@ -35,8 +35,14 @@ def _cell(db: Database) -> int:
 
 def _member(db: Database, cell_id: int, name: str = "Nguyễn Văn An") -> int:
     with db.session() as s:
-        m = Member(cell_id=cell_id, full_name=name, name_key=name.lower(), status="official",
-                   admitted_on=date(2010, 5, 19), birth_date=date(1960, 1, 2))
+        m = Member(
+            cell_id=cell_id,
+            full_name=name,
+            name_key=name.lower(),
+            status="official",
+            admitted_on=date(2010, 5, 19),
+            birth_date=date(1960, 1, 2),
+        )
         s.add(m)
         s.flush()
         return m.id
@@ -47,8 +53,14 @@ def test_datetimes_come_back_aware_utc(db: Database) -> None:
     member = _member(db, cell)
     hanoi = timezone(timedelta(hours=7))
     with db.session() as s:
-        s.add(TelegramAccount(member_id=member, telegram_user_id=2**40 + 7, chat_id=2**40 + 7,
-                              linked_at=datetime(2026, 11, 22, 8, 30, tzinfo=hanoi)))
+        s.add(
+            TelegramAccount(
+                member_id=member,
+                telegram_user_id=2**40 + 7,
+                chat_id=2**40 + 7,
+                linked_at=datetime(2026, 11, 22, 8, 30, tzinfo=hanoi),
+            )
+        )
     with db.session() as s:
         acc = s.execute(select(TelegramAccount)).scalar_one()
         assert acc.linked_at == datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
@@ -60,8 +72,11 @@ def test_naive_datetime_is_refused(db: Database) -> None:
     cell = _cell(db)
     member = _member(db, cell)
     with pytest.raises(StatementError), db.session() as s:
-        s.add(TelegramAccount(member_id=member, telegram_user_id=1, chat_id=1,
-                              linked_at=datetime(2026, 1, 1)))
+        s.add(
+            TelegramAccount(
+                member_id=member, telegram_user_id=1, chat_id=1, linked_at=datetime(2026, 1, 1)
+            )
+        )
 
 
 def test_answers_are_unique_per_question_and_rolled_back_on_error(db: Database) -> None:
@@ -104,11 +119,20 @@ def test_one_telegram_account_per_member(db: Database) -> None:
 def test_audit_chain_detects_tampering(db: Database) -> None:
     with db.session() as s:
         for i in range(3):
-            audit.record(s, actor="cli", entity="fact", entity_id=i, action="set",
-                         old=None, new={"sick_leave_months": i, "name": "Trần Văn Đức"})
+            audit.record(
+                s,
+                actor="cli",
+                entity="fact",
+                entity_id=i,
+                action="set",
+                old=None,
+                new={"sick_leave_months": i, "name": "Trần Văn Đức"},
+            )
     with db.session() as s:
         assert audit.verify_chain(s) == []
-        second = s.execute(select(AuditEntry).order_by(AuditEntry.id).offset(1).limit(1)).scalar_one()
+        second = s.execute(
+            select(AuditEntry).order_by(AuditEntry.id).offset(1).limit(1)
+        ).scalar_one()
         second.new = {"sick_leave_months": 99}
         bad_id = second.id
     with db.session() as s:
@@ -124,13 +148,16 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
     db.dispose()
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("sqlite:///a.db", "sqlite:///a.db"),
-    ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-    ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-    ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-    ("sqlite+aiosqlite:///a.db", "sqlite:///a.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///a.db", "sqlite:///a.db"),
+        ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("sqlite+aiosqlite:///a.db", "sqlite:///a.db"),
+    ],
+)
 def test_plain_urls_get_our_driver(given: str, expected: str) -> None:
     assert normalise_url(given) == expected
 
@@ -140,9 +167,19 @@ def test_migrations_reach_every_table(db: Database) -> None:
 
     with db.engine.connect() as conn:
         if db.dialect == "sqlite":
-            names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+            names = {
+                r[0]
+                for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+            }
         else:
-            names = {r[0] for r in conn.execute(text(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"))}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.tables"
+                        " WHERE table_schema = current_schema()"
+                    )
+                )
+            }
     assert set(Base.metadata.tables) <= names
     assert "alembic_version" in names

@@ -23,8 +23,16 @@ def invites(
     settings = get_settings()
     lines = InviteService(database(), settings.invite_ttl_days).for_cell(cell)
     bot_name = settings.telegram_bot_username or "<ten_bot>"
-    rows = [{"member_id": x.member_id, "name": x.full_name, "code": x.code,
-             "link": x.link(bot_name), "expires_at": x.expires_at.isoformat()} for x in lines]
+    rows = [
+        {
+            "member_id": x.member_id,
+            "name": x.full_name,
+            "code": x.code,
+            "link": x.link(bot_name),
+            "expires_at": x.expires_at.isoformat(),
+        }
+        for x in lines
+    ]
     if as_json:
         echo_json(rows)
     else:

@@ -65,8 +65,9 @@ def period_open(
         if loaded is not None and not isinstance(loaded, dict):
             raise UserError("plan_file_unreadable", detail="not a mapping")
         options = loaded or {}
-    _print_id(OrgService(database()).open_period(org_id, year, rulebook=rulebook, plan=options),
-              as_json)
+    _print_id(
+        OrgService(database()).open_period(org_id, year, rulebook=rulebook, plan=options), as_json
+    )
 
 
 @role_app.command("grant")

@@ -33,10 +33,19 @@ def roster_import(
     report = RosterService(database()).import_file(cell, data, file.name, skip_bad=skip_bad)
     lines = report_lines(report)
     if as_json:
-        echo_json({"saved": report.saved, "rows": report.rows, "created": report.created,
-                   "updated": report.updated, "unchanged": report.unchanged,
-                   "problems": [{"row": p.row, "field": p.field, "code": p.code, "text": p.text()}
-                                for p in report.problems]})
+        echo_json(
+            {
+                "saved": report.saved,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "problems": [
+                    {"row": p.row, "field": p.field, "code": p.code, "text": p.text()}
+                    for p in report.problems
+                ],
+            }
+        )
     else:
         typer.echo(render_text("cli/roster_report.j2", report=report, lines=lines))
     if not report.saved:

@@ -22,8 +22,13 @@ def _width(value: object) -> float:
     return max((len(line) for line in text.split("\n")), default=0) * 1.15 + 2
 
 
-def write_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-                sheet_title: str = "Sheet1", title: str | None = None) -> bytes:
+def write_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    sheet_title: str = "Sheet1",
+    title: str | None = None,
+) -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -44,7 +49,9 @@ def write_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
             c.border = BORDER
             c.alignment = Alignment(vertical="top", wrap_text=True)
     for col in range(1, len(headers) + 1):
-        widest = max([_width(headers[col - 1])] + [_width(r[col - 1]) for r in rows if col <= len(r)])
+        widest = max(
+            [_width(headers[col - 1])] + [_width(r[col - 1]) for r in rows if col <= len(r)]
+        )
         ws.column_dimensions[get_column_letter(col)].width = min(max(widest, 6), 60)
     ws.freeze_panes = ws.cell(row=first + 1, column=1)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

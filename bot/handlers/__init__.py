@@ -11,8 +11,9 @@ from telegram.ext import Application
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    from bot.handlers import errors, review, start
+    from bot.handlers import errors, proxy, review, start
 
     start.register(app)
+    proxy.register(app)
     review.register(app)
     errors.register(app)

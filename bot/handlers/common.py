@@ -24,7 +24,10 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
     )
 
 
@@ -63,8 +66,11 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
         if reply.document is not None:
             doc = reply.document
             await context.bot.send_document(
-                chat.id, InputFile(doc.data, filename=doc.filename), caption=doc.caption or None,
-                protect_content=doc.protect)
+                chat.id,
+                InputFile(doc.data, filename=doc.filename),
+                caption=doc.caption or None,
+                protect_content=doc.protect,
+            )
             continue
         if reply.edit and query is not None and query.message is not None:
             try:
@@ -76,13 +82,17 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
         parts = _split_html(reply.text)
         for i, (part, is_html) in enumerate(parts):
             last = i == len(parts) - 1
-            await context.bot.send_message(chat.id, part,
-                                           reply_markup=markup(reply) if last else None,
-                                           parse_mode=ParseMode.HTML if is_html else None)
+            await context.bot.send_message(
+                chat.id,
+                part,
+                reply_markup=markup(reply) if last else None,
+                parse_mode=ParseMode.HTML if is_html else None,
+            )
 
 
-async def run_service(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                      fn: Callable[..., Outcome], *args: Any) -> None:
+async def run_service(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., Outcome], *args: Any
+) -> None:
     """Call a synchronous service off the event loop and deliver what it says.
 
     A `UserError` (the user's input is wrong, or not allowed) becomes its Vietnamese message and

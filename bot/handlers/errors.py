@@ -30,9 +30,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     admin = context.application.bot_data["services"].settings.admin_chat_id
     if admin:
         try:
-            await context.bot.send_message(admin, render(
-                "errors/admin_report.j2", kind=type(err).__name__,
-                detail=html.escape(str(err))[:500]))
+            await context.bot.send_message(
+                admin,
+                render(
+                    "errors/admin_report.j2",
+                    kind=type(err).__name__,
+                    detail=html.escape(str(err))[:500],
+                ),
+            )
         except Exception:
             log.warning("could not report to the admin chat")
 

@@ -39,14 +39,17 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     text = update.effective_message.text or ""
-    await run_service(update, context, context.services.reviews.on_text, update.effective_user.id, text)
+    await run_service(
+        update, context, context.services.reviews.on_text, update.effective_user.id, text
+    )
 
 
 async def on_button(update: Update, context: Context) -> None:
     assert update.effective_user is not None and update.callback_query is not None
     data = update.callback_query.data or ""
-    await run_service(update, context, context.services.reviews.on_button, update.effective_user.id,
-                      data)
+    await run_service(
+        update, context, context.services.reviews.on_button, update.effective_user.id, data
+    )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -18,8 +18,15 @@ async def on_start(update: Update, context: Context) -> None:
     assert update.effective_user is not None and update.effective_chat is not None
     user = update.effective_user
     code = context.args[0] if context.args else ""
-    await run_service(update, context, context.services.onboarding.start, user.id,
-                      update.effective_chat.id, user.username or "", code)
+    await run_service(
+        update,
+        context,
+        context.services.onboarding.start,
+        user.id,
+        update.effective_chat.id,
+        user.username or "",
+        code,
+    )
 
 
 async def on_help(update: Update, context: Context) -> None:

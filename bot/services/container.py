@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from bot.services.invites import InviteService
 from bot.services.onboarding import OnboardingService
 from bot.services.org import OrgService
+from bot.services.proxy import ProxyService
 from bot.services.reviews import ReviewService
 from bot.services.roster import RosterService
 from bot.settings import Settings
@@ -27,6 +28,7 @@ class Services:
         self.invites = InviteService(db, settings.invite_ttl_days)
         self.reviews = ReviewService(db)
         self.onboarding = OnboardingService(db, self.invites, self.reviews)
+        self.proxy = ProxyService(db, self.reviews)
 
     async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a (synchronous) service call off the event loop: one unit of work per call."""

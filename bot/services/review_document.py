@@ -30,8 +30,12 @@ def build_document(ctx: Ctx, svc: ReviewService, *, pdf: bool = False) -> Docume
     doc = self_review_document(ctx, svc)
     data = render_docx(doc)
     slug = re.sub(r"[^a-z0-9]+", "-", fold(ctx.member.full_name)).strip("-")
-    return Document(filename=f"ban-kiem-diem-{ctx.period.year}-{slug}.docx", data=data,
-                    caption=doc.form_code, protect=True)
+    return Document(
+        filename=f"ban-kiem-diem-{ctx.period.year}-{slug}.docx",
+        data=data,
+        caption=doc.form_code,
+        protect=True,
+    )
 
 
 def self_review_document(ctx: Ctx, svc: ReviewService) -> SelfReviewDocument:
@@ -47,12 +51,17 @@ def self_review_document(ctx: Ctx, svc: ReviewService) -> SelfReviewDocument:
         return a.value if a is not None else ""
 
     criteria = tuple(
-        CriterionLine(title=c.title,
-                      grade_label=cat.scales.grade_name(Grade(text(f"c.{c.id}")))
-                      if text(f"c.{c.id}") else label("opt_grade_na"),
-                      note=answers[f"c.{c.id}"].note if f"c.{c.id}" in answers else "",
-                      number=c.section or "")
-        for c in cat.criteria if f"c.{c.id}" in answers)
+        CriterionLine(
+            title=c.title,
+            grade_label=cat.scales.grade_name(Grade(text(f"c.{c.id}")))
+            if text(f"c.{c.id}")
+            else label("opt_grade_na"),
+            note=answers[f"c.{c.id}"].note if f"c.{c.id}" in answers else "",
+            number=c.section or "",
+        )
+        for c in cat.criteria
+        if f"c.{c.id}" in answers
+    )
     points: tuple[PointsLine, ...] = ()
     general = tasks_sum = total = ""
     if cat.points is not None:
@@ -67,25 +76,39 @@ def self_review_document(ctx: Ctx, svc: ReviewService) -> SelfReviewDocument:
             value = text(f"p.{item.id}")
             if value:
                 sums[item.group] += Fraction(value)
-            lines.append(PointsLine(group_label=cat.points.group_title(item.group), title=item.title,
-                                    max_points=format_points(item.max_points),
-                                    points=value.replace(".", ","),
-                                    note=answers[f"p.{item.id}"].note if f"p.{item.id}" in answers else ""))
+            lines.append(
+                PointsLine(
+                    group_label=cat.points.group_title(item.group),
+                    title=item.title,
+                    max_points=format_points(item.max_points),
+                    points=value.replace(".", ","),
+                    note=answers[f"p.{item.id}"].note if f"p.{item.id}" in answers else "",
+                )
+            )
         points = tuple(lines)
         general = format_points(sums[PointsGroup.GENERAL])
         tasks_sum = format_points(sums[PointsGroup.TASKS])
         total = format_points(sums[PointsGroup.GENERAL] + sums[PointsGroup.TASKS])
-    task_lines = tuple(TaskLine(t.title, cat.scales.task_status_name(TaskStatus(t.status)))
-                       for t in load_tasks(text("tasks")) if t.status)
+    task_lines = tuple(
+        TaskLine(t.title, cat.scales.task_status_name(TaskStatus(t.status)))
+        for t in load_tasks(text("tasks"))
+        if t.status
+    )
     indicators = []
     for ind in cat.indicators.indicators:
         value = text(f"i.{ind.number}")
         if not value:
             continue
-        indicators.append(IndicatorLine(number=ind.number, group=ind.group, text=ind.text,
-                                        level=int(value),
-                                        level_label=cat.indicators.scale_label(int(value)),
-                                        remedy=answers[f"i.{ind.number}"].note))
+        indicators.append(
+            IndicatorLine(
+                number=ind.number,
+                group=ind.group,
+                text=ind.text,
+                level=int(value),
+                level_label=cat.indicators.scale_label(int(value)),
+                remedy=answers[f"i.{ind.number}"].note,
+            )
+        )
     sections = {q.ref: text(q.key) for q in ctx.questions if q.kind == "section"}
     computed, reasons, _ = svc._computed(ctx)
     chosen = text("rate")
@@ -97,23 +120,39 @@ def self_review_document(ctx: Ctx, svc: ReviewService) -> SelfReviewDocument:
     import html
 
     return SelfReviewDocument(
-        rulebook=ctx.period.rulebook, kind=ctx.member.kind, year=ctx.period.year,
-        org_name=root.name if root else "", cell_name=cell.name if cell else "",
-        full_name=ctx.member.full_name, form_code=cat.form.code,
+        rulebook=ctx.period.rulebook,
+        kind=ctx.member.kind,
+        year=ctx.period.year,
+        org_name=root.name if root else "",
+        cell_name=cell.name if cell else "",
+        full_name=ctx.member.full_name,
+        form_code=cat.form.code,
         birth_date=ctx.member.birth_date.strftime("%d/%m/%Y") if ctx.member.birth_date else "",
-        party_post=ctx.member.party_post, government_post=ctx.member.government_post,
-        mass_org_post=ctx.member.mass_org_post, work_unit=text("unit"),
-        criteria=criteria, points=points, points_general=general, points_tasks=tasks_sum,
-        points_total=total, tasks=task_lines, indicators=tuple(indicators),
-        indicators_note="" if any(i.official for i in cat.indicators.indicators)
+        party_post=ctx.member.party_post,
+        government_post=ctx.member.government_post,
+        mass_org_post=ctx.member.mass_org_post,
+        work_unit=text("unit"),
+        criteria=criteria,
+        points=points,
+        points_general=general,
+        points_tasks=tasks_sum,
+        points_total=total,
+        tasks=task_lines,
+        indicators=tuple(indicators),
+        indicators_note=""
+        if any(i.official for i in cat.indicators.indicators)
         else cat.indicators.source,
-        limitations=sections.get("II", ""), prior_remedies=sections.get("III", ""),
-        higher_level_issues=sections.get("IV", ""), collective_responsibility=sections.get("V", ""),
+        limitations=sections.get("II", ""),
+        prior_remedies=sections.get("III", ""),
+        higher_level_issues=sections.get("IV", ""),
+        collective_responsibility=sections.get("V", ""),
         direction=sections.get("VI", ""),
         civil_servant_rating_label=cat.scales.level_name(Level(text("rcs"))) if text("rcs") else "",
         computed_level_label=svc._level_name(ctx, computed),
         chosen_level_label=cat.scales.level_name(Level(chosen)) if chosen else "",
         computed_reasons=tuple(html.unescape(r) for r in reasons),
         justification=answers["rate"].note if "rate" in answers else "",
-        proxy_by=proxy_by, place="", date_line=date_line(utcnow().date()),
+        proxy_by=proxy_by,
+        place="",
+        date_line=date_line(utcnow().date()),
     )

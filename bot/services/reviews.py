@@ -540,7 +540,7 @@ class ReviewService:
             pending = next((i for i, t in enumerate(tasks) if not t.status), None)
             extra["pending"] = tasks[pending].title if pending is not None else None
             if pending is not None:
-                names = {st: ctx.catalog.scales.task_status_name(st) for st in TaskStatus}
+                names = {st: _cap(ctx.catalog.scales.task_status_name(st)) for st in TaskStatus}
                 rows += [
                     (
                         Button(names[TaskStatus.ON_TIME], f"t:{key}:{pending}:on_time"),
@@ -694,6 +694,10 @@ class ReviewService:
         from bot.services.review_document import build_document
 
         return build_document(ctx, self)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def progress_bar(number: int, total: int, width: int = 8) -> str:

@@ -12,7 +12,7 @@ Tables, by who writes them:
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -42,7 +42,10 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 class Organisation(Base):
@@ -64,7 +67,9 @@ class Member(Base):
     """A party member (đảng viên) on a cell's roster."""
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("cell_id", "name_key", "birth_date", name="uq_members_identity"),)
+    __table_args__ = (
+        UniqueConstraint("cell_id", "name_key", "birth_date", name="uq_members_identity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -87,7 +92,7 @@ class Member(Base):
 
 
 class TelegramAccount(Base):
-    """The one Telegram account linked to a member (one account per member, one member per account)."""
+    """The one Telegram account of a member: one account per member, one member per account."""
 
     __tablename__ = "telegram_accounts"
 
@@ -107,10 +112,12 @@ class TelegramAccount(Base):
 
 
 class Role(Base):
-    """office (đảng ủy level, the whole tree under its organisation), secretary, deputy (one cell)."""
+    """office (đảng ủy level: the tree under its organisation), secretary, deputy (one cell)."""
 
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("member_id", "organisation_id", "role", name="uq_roles_grant"),)
+    __table_args__ = (
+        UniqueConstraint("member_id", "organisation_id", "role", name="uq_roles_grant"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
