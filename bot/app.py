@@ -105,6 +105,7 @@ def build_application(
         # The last line of defence for interactive replies; broadcasts go through the paced
         # reminder sender, which stays under the limits on its own.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    builder = builder.post_init(_post_init).post_shutdown(_post_shutdown)
     app = builder.build()
     app.bot_data["services"] = services
 
@@ -112,6 +113,27 @@ def build_application(
 
     handlers.register(app)
     return app
+
+
+COMMANDS = ("review", "summary", "back", "cancel", "cell", "proxy", "help")
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from telegram import BotCommand
+
+    from bot.texts import render_string
+
+    commands = [BotCommand(c, render_string("labels.yaml", f"cmd_{c}")) for c in COMMANDS]
+    try:
+        await app.bot.set_my_commands(commands)
+    except Exception:  # a menu is a convenience: never stop the bot over it
+        log.warning("could not set the command menu")
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services = app.bot_data.get("services")
+    if services is not None:
+        services.db.dispose()
 
 
 def run_polling(settings: Settings) -> None:
