@@ -91,11 +91,8 @@ def _read_csv(data: bytes) -> Sheet:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError("csv_not_utf8") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    reader = csv.reader(io.StringIO(text), dialect)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[tuple[int, list[object]]] = []
     formulas: set[tuple[int, int]] = set()
@@ -122,6 +119,16 @@ def _read_csv(data: bytes) -> Sheet:
     return Sheet(header, rows, formulas)
 
 
+def _delimiter(text: str) -> str:
+    """The delimiter that splits the header line into the most cells.
+
+    csv.Sniffer guesses from character frequencies and picks "," for a semicolon file whose
+    header says "Công chức, viên chức"; Vietnamese Excel writes ";" (the decimal comma)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: len(next(csv.reader([first], delimiter=d))) for d in (";", "\t", ",")}
+    return max(counts, key=lambda d: counts[d])
+
+
 def parse_date(value: object) -> date | None:
     """dd/mm/yyyy, d-m-yyyy, ISO yyyy-mm-dd, or a spreadsheet date; None when empty."""
     if value is None or value == "":
@@ -139,7 +146,11 @@ def parse_date(value: object) -> date | None:
         pass
     for sep in ("/", "-", "."):
         parts = text.split(sep)
-        if len(parts) == 3 and all(p.strip().isdigit() for p in parts) and len(parts[2].strip()) == 4:
+        if (
+            len(parts) == 3
+            and all(p.strip().isdigit() for p in parts)
+            and len(parts[2].strip()) == 4
+        ):
             d, m, y = (int(p) for p in parts)
             return date(y, m, d)  # ValueError for 31/02/2020: the caller reports it
     raise ValueError(text)
