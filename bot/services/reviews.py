@@ -8,6 +8,7 @@ what comes next. A restart, a second process or a week's pause resumes at the sa
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -53,6 +54,7 @@ from bot.texts import render, render_string
 from bot.vietnamese import clean
 
 SUMMARY = "summary"
+PREVIEW_RULES = ("eligibility.", "self.", "flag.")
 
 
 def label(key: str, **params: Any) -> str:
@@ -705,18 +707,20 @@ def progress_bar(number: int, total: int, width: int = 8) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def self_assessment(ctx: Ctx) -> tuple[Level | None, list[str], dict[str, Any]]:
-    """Rate the member from their own answers alone, through the batch engine (no ballot)."""
-    from bot.batch import InputErrors, rate_document
-
+def answers_assessment(
+    catalog: Catalog, questions: tuple[Question, ...], answers: Mapping[str, Answer]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The batch-rating.md `self` object and the facts a member's own answers give (the task
+    list's counts, 2025). Shared by the member's preview and the cell's results
+    (`bot.services.results`), so both read a review the same way."""
     self_part: dict[str, Any] = {}
     facts: dict[str, Any] = {}
-    if ctx.catalog.points is not None:
-        sheet = ctx.catalog.points
+    if catalog.points is not None:
+        sheet = catalog.points
         sums = {g: Fraction(0) for g in PointsGroup}
         complete = True
         for item in sheet.items:
-            a = ctx.answers.get(f"p.{item.id}")
+            a = answers.get(f"p.{item.id}")
             if a is None or not a.value:
                 complete = False
                 continue
@@ -726,27 +730,35 @@ def self_assessment(ctx: Ctx) -> tuple[Level | None, list[str], dict[str, Any]]:
                 "general": _num(sums[PointsGroup.GENERAL]),
                 "tasks": _num(sums[PointsGroup.TASKS]),
             }
-        tasks_answer = ctx.answers.get("tasks")
+        tasks_answer = answers.get("tasks")
         if tasks_answer is not None and tasks_answer.note == "closed":
             facts["tasks"] = task_counts(load_tasks(tasks_answer.value))
     else:
         answered = {
-            c.id: ctx.answers[f"c.{c.id}"].value
-            for c in ctx.catalog.criteria
-            if f"c.{c.id}" in ctx.answers
+            c.id: answers[f"c.{c.id}"].value
+            for c in catalog.criteria
+            if f"c.{c.id}" in answers
         }
-        if all(c.id in answered for c in ctx.catalog.criteria if not c.optional):
+        if all(c.id in answered for c in catalog.criteria if not c.optional):
             # An optional criterion answered "does not apply" is stored empty and left out.
             grades = {cid: g for cid, g in answered.items() if g}
             self_part["criteria"] = grades
-            self_part["task_criteria"] = sorted(ctx.catalog.task_criterion_ids & set(grades))
+            self_part["task_criteria"] = sorted(catalog.task_criterion_ids & set(grades))
     indicators = {
-        q.ref: int(ctx.answers[q.key].value)
-        for q in ctx.questions
-        if q.kind == "indicator" and q.key in ctx.answers
+        q.ref: int(answers[q.key].value)
+        for q in questions
+        if q.kind == "indicator" and q.key in answers
     }
     if indicators:
         self_part["indicators"] = indicators
+    return self_part, facts
+
+
+def self_assessment(ctx: Ctx) -> tuple[Level | None, list[str], dict[str, Any]]:
+    """Rate the member from their own answers alone, through the batch engine (no ballot)."""
+    from bot.batch import InputErrors, rate_document
+
+    self_part, facts = answers_assessment(ctx.catalog, ctx.questions, ctx.answers)
     admitted = ctx.member.admitted_on or date(1900, 1, 1)
     member: dict[str, Any] = {
         "id": "m",
@@ -774,7 +786,10 @@ def self_assessment(ctx: Ctx) -> tuple[Level | None, list[str], dict[str, Any]]:
     level = Level(m["self_level"]) if m.get("self_level") else None
     if "self" not in member or ("points" not in self_part and "criteria" not in self_part):
         level = None
-    return level, [html.escape(r["text"]) for r in m["reasons"]], m
+    # The member's preview explains their own answers; the ballot, the caps from facts and the
+    # organisation-wide cap on the top level are the cell's and the đảng ủy's to apply.
+    own = [r for r in m["reasons"] if r["rule"].startswith(PREVIEW_RULES)]
+    return level, [html.escape(r["text"]) for r in own], m
 
 
 def _num(value: Fraction) -> int | float:

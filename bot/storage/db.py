@@ -76,6 +76,10 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer and every transaction here takes the write lock up front. Threads
+        # of this process queue on a lock instead of in SQLite's busy handler, which sleeps in
+        # growing steps (up to 100 ms) and made the 95th percentile reply 5x the median.
+        self._writer = _sqlite_lock(self.url) if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -84,7 +88,11 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends normally, rolled back on any error."""
-        with self._sessions() as s, s.begin():
+        if self._writer is None:
+            with self._sessions() as s, s.begin():
+                yield s
+            return
+        with self._writer, self._sessions() as s, s.begin():
             yield s
 
     def dispose(self) -> None:
@@ -101,6 +109,13 @@ def alembic_config(url: str) -> Any:
 
 
 _migrate_lock = threading.Lock()
+_sqlite_locks: dict[str, threading.RLock] = {}
+
+
+def _sqlite_lock(url: str) -> threading.RLock:
+    """One lock per database file in this process (re-entrant: a service may nest a session)."""
+    with _migrate_lock:
+        return _sqlite_locks.setdefault(url, threading.RLock())
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -13,14 +13,17 @@ from docx import Document as Docx
 from sqlalchemy import select
 
 from bot.sandbox import TelegramEmulator
+from bot.sandbox.scripted import Script, answer_one, bot, complete_review, prompt
 from bot.services.invites import InviteService
 from bot.storage.db import Database, upgrade
 from bot.storage.models import Answer, AuditEntry, Invite, SelfReview, TelegramAccount
-from tests.e2e.harness import Script, answer_one, bot, complete_review, prompt
 from tests.factory import make_org, member_line
 
-KINDS = {"non_leader": "không giữ chức vụ", "leader": "lãnh đạo, quản lý",
-         "outside_system": "ngoài hệ thống chính trị"}
+KINDS = {
+    "non_leader": "không giữ chức vụ",
+    "leader": "lãnh đạo, quản lý",
+    "outside_system": "ngoài hệ thống chính trị",
+}
 YEARS = {"2019": 2021, "2023": 2023, "2025": 2025}
 
 
@@ -44,9 +47,19 @@ def sqlite_db(tmp_path: Path) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 async def test_full_review_with_restart(sqlite_db: str, rulebook: str, kind: str) -> None:
     db = Database(sqlite_db)
-    org = make_org(db, [member_line("Nguyễn Thị Phương Thảo", kind=KINDS[kind], civil_servant=kind == "leader",
-                                    post="Bí thư chi bộ" if kind == "leader" else "")],
-                   rulebook=rulebook, year=YEARS[rulebook])
+    org = make_org(
+        db,
+        [
+            member_line(
+                "Nguyễn Thị Phương Thảo",
+                kind=KINDS[kind],
+                civil_servant=kind == "leader",
+                post="Bí thư chi bộ" if kind == "leader" else "",
+            )
+        ],
+        rulebook=rulebook,
+        year=YEARS[rulebook],
+    )
     code = InviteService(db).for_cell(org.cell_id)[0].code
     script = Script(indicator=lambda n: 3 if n == 14 else 1)
     async with TelegramEmulator() as emu:
@@ -71,9 +84,15 @@ async def test_full_review_with_restart(sqlite_db: str, rulebook: str, kind: str
     assert doc.file_name.endswith(".docx")
     text = _docx_text(doc.data)
     assert "Nguyễn Thị Phương Thảo" in text
-    assert "<điểm> & \"trích dẫn\"" in text  # the member's own characters survive
-    headings = ["I. Ưu điểm", "II. Hạn chế", "III. Kết quả khắc phục", "IV. Giải trình", "V. Làm rõ",
-                "VI. Phương hướng"]
+    assert '<điểm> & "trích dẫn"' in text  # the member's own characters survive
+    headings = [
+        "I. Ưu điểm",
+        "II. Hạn chế",
+        "III. Kết quả khắc phục",
+        "IV. Giải trình",
+        "V. Làm rõ",
+        "VI. Phương hướng",
+    ]
     headings += ["Tự chấm điểm", "Tự nhận mức xếp loại"] if rulebook == "2025" else ["VII."]
     for heading in headings:
         assert heading in text, heading
@@ -134,7 +153,9 @@ async def test_stale_buttons_back_and_edit_from_summary(sqlite_db: str) -> None:
 
 async def test_group_chat_is_refused_and_codes_are_single_use(sqlite_db: str) -> None:
     db = Database(sqlite_db)
-    org = make_org(db, [member_line("Lê Văn An"), member_line("Phạm Thị Bình")], rulebook="2025", year=2025)
+    org = make_org(
+        db, [member_line("Lê Văn An"), member_line("Phạm Thị Bình")], rulebook="2025", year=2025
+    )
     lines = InviteService(db).for_cell(org.cell_id)
     codes = {line.full_name: line.code for line in lines}
     with db.session() as s:  # make Bình's code expired
@@ -168,8 +189,12 @@ async def test_group_chat_is_refused_and_codes_are_single_use(sqlite_db: str) ->
 
 async def test_proxy_entry_is_marked(sqlite_db: str) -> None:
     db = Database(sqlite_db)
-    org = make_org(db, [member_line("Hoàng Văn Sơn", post="Bí thư chi bộ"), member_line("Vũ Thị Hoa")],
-                   rulebook="2019", year=2021)
+    org = make_org(
+        db,
+        [member_line("Hoàng Văn Sơn", post="Bí thư chi bộ"), member_line("Vũ Thị Hoa")],
+        rulebook="2019",
+        year=2021,
+    )
     from bot.services.org import OrgService
 
     codes = {x.full_name: x for x in InviteService(db).for_cell(org.cell_id)}

@@ -1,5 +1,6 @@
-"""End-to-end harness: the real bot `Application` polling the emulator, a real database, and
-simulated members who read what the bot shows and press buttons by their label."""
+"""Scripted members: they read what the bot shows and answer as a person would, by pressing
+buttons by their label or typing. Shared by the end-to-end tests, the benchmarks and the sandbox's
+demo; `bot()` runs the real bot `Application` against the emulator on a given database."""
 
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ PROMPT = re.compile(r"Câu \d+/\d+|Tóm tắt bản kiểm điểm|Đã nộp b�
 
 
 def settings_for(emu: TelegramEmulator, db_url: str, **extra: Any) -> Settings:
-    return Settings(_env_file=None, telegram_bot_token=emu.token, telegram_base_url=emu.base_url,  # type: ignore[call-arg]
-                    telegram_base_file_url=emu.base_file_url, database_url=db_url, **extra)
+    return Settings(
+        _env_file=None,
+        telegram_bot_token=emu.token,
+        telegram_base_url=emu.base_url,  # type: ignore[call-arg]
+        telegram_base_file_url=emu.base_file_url,
+        database_url=db_url,
+        **extra,
+    )
 
 
 @asynccontextmanager
@@ -53,7 +60,7 @@ class Script:
     task_status: str = "Hoàn thành đúng hạn"
     points: Callable[[int], str] = lambda maximum: str(maximum * 8 // 10)
     rating: str | None = None  # None: the level the rules give
-    free_text: str = "Nội dung có ký tự đặc biệt: <điểm> & \"trích dẫn\""
+    free_text: str = 'Nội dung có ký tự đặc biệt: <điểm> & "trích dẫn"'
     seen: list[str] = field(default_factory=list)
 
 
@@ -107,8 +114,9 @@ async def answer_one(user: SimUser, msg: ChatMessage, script: Script) -> ChatMes
     return await prompt(user)
 
 
-async def complete_review(user: SimUser, first: ChatMessage, script: Script,
-                          stop_after: int | None = None) -> ChatMessage:
+async def complete_review(
+    user: SimUser, first: ChatMessage, script: Script, stop_after: int | None = None
+) -> ChatMessage:
     msg = first
     steps = 0
     while "Đã nộp bản kiểm điểm" not in (msg.text or ""):
