@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -25,7 +26,17 @@ def run(
     token = settings.token()
     logs.setup(settings.log_level, token)
     if not token:
-        fail(render_text("cli/no_token.j2"))
+        typer.echo(render_text("cli/no_token.j2"), err=True)
+        if not sys.stdin.isatty():
+            raise typer.Exit(2)
+        # A person at a terminal with no token yet: show them the bot offline meanwhile.
+        typer.echo(render_text("cli/starting_sandbox.j2"), err=True)
+        from bot.sandbox.terminal import main
+
+        logs.setup("WARNING")
+
+        main()
+        return
     upgrade(settings.database_url)
     from bot.app import run_polling
 
