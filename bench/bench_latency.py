@@ -37,9 +37,9 @@ async def member_loop(user: SimUser, code: str, interval: float, until: float, r
     script = Script()
     while time.monotonic() < until:
         await asyncio.sleep(rng.expovariate(1 / interval))
-        if "Đã nộp" in (msg.text or ""):
+        if "Đã nộp" in (msg.text or "") or "đang khóa" in (msg.text or ""):
             user.send("/review")  # a submitted member looking at their review again
-            msg = await user.expect_reply(timeout=30)
+            msg = await prompt(user, timeout=30)
             counts["answers"] += 1
             continue
         msg = await answer_one(user, msg, script)

@@ -17,7 +17,7 @@ from bot.vietnamese import clean
 
 ROLES = ("office", "secretary", "deputy")
 # Keys of a plan file that are the bot's options, not rating rules (the engine validates the rest).
-OPTION_KEYS = ("reminders", "holidays", "double_entry")
+OPTION_KEYS = ("reminders", "holidays", "double_entry", "cap_groups")
 DEADLINE_KINDS = ("self_review_due", "meeting", "results_due", "decision")
 
 
@@ -58,8 +58,14 @@ class OrgService:
             org = Organisation(kind="grassroots", name=name)
             s.add(org)
             s.flush()
-            audit.record(s, actor=actor, entity="organisation", entity_id=org.id, action="create",
-                         new={"name": name})
+            audit.record(
+                s,
+                actor=actor,
+                entity="organisation",
+                entity_id=org.id,
+                action="create",
+                new={"name": name},
+            )
             return org.id
 
     def create_cell(self, org_id: int, name: str, *, actor: str = "cli") -> int:
@@ -73,12 +79,25 @@ class OrgService:
             cell = Organisation(kind="cell", name=name, parent_id=org_id)
             s.add(cell)
             s.flush()
-            audit.record(s, actor=actor, entity="organisation", entity_id=cell.id, action="create",
-                         new={"name": name, "parent_id": org_id})
+            audit.record(
+                s,
+                actor=actor,
+                entity="organisation",
+                entity_id=cell.id,
+                action="create",
+                new={"name": name, "parent_id": org_id},
+            )
             return cell.id
 
-    def open_period(self, org_id: int, year: int, *, rulebook: str | None = None,
-                    plan: dict[str, Any] | None = None, actor: str = "cli") -> int:
+    def open_period(
+        self,
+        org_id: int,
+        year: int,
+        *,
+        rulebook: str | None = None,
+        plan: dict[str, Any] | None = None,
+        actor: str = "cli",
+    ) -> int:
         """Open (or re-open with a new plan) the review period of `year`."""
         if not 2000 <= year <= 2100:
             raise UserError("bad_year", year=year)
@@ -97,29 +116,50 @@ class OrgService:
                 raise UserError("org_not_found", org_id=org_id)
             if root.parent_id is not None:
                 raise UserError("period_on_cell", org_id=org_id)
-            period = s.execute(select(ReviewPeriod).where(
-                ReviewPeriod.organisation_id == org_id, ReviewPeriod.year == year)).scalar()
+            period = s.execute(
+                select(ReviewPeriod).where(
+                    ReviewPeriod.organisation_id == org_id, ReviewPeriod.year == year
+                )
+            ).scalar()
             old = None
             if period is None:
-                period = ReviewPeriod(organisation_id=org_id, year=year, rulebook=book, plan=plan,
-                                      options=options, as_of=as_of)
+                period = ReviewPeriod(
+                    organisation_id=org_id,
+                    year=year,
+                    rulebook=book,
+                    plan=plan,
+                    options=options,
+                    as_of=as_of,
+                )
                 s.add(period)
             else:
                 old = {"rulebook": period.rulebook, "plan": period.plan}
-                period.rulebook, period.plan, period.as_of, period.status = book, plan, as_of, "open"
+                period.rulebook, period.plan, period.as_of, period.status = (
+                    book,
+                    plan,
+                    as_of,
+                    "open",
+                )
                 period.options = options
             s.flush()
             for kind, value in deadlines.items():
                 if kind not in DEADLINE_KINDS:
                     raise UserError("bad_deadline_kind", kind=kind, kinds=", ".join(DEADLINE_KINDS))
                 set_deadline(s, period, org_id, kind, _parse_date(value, kind))
-            audit.record(s, actor=actor, entity="period", entity_id=period.id,
-                         action="open" if old is None else "update", old=old,
-                         new={"year": year, "rulebook": book, "plan": plan})
+            audit.record(
+                s,
+                actor=actor,
+                entity="period",
+                entity_id=period.id,
+                action="open" if old is None else "update",
+                old=old,
+                new={"year": year, "rulebook": book, "plan": plan},
+            )
             return period.id
 
-    def grant_role(self, member_id: int, role: str, *, actor: str = "cli",
-                   revoke: bool = False) -> int:
+    def grant_role(
+        self, member_id: int, role: str, *, actor: str = "cli", revoke: bool = False
+    ) -> int:
         if role not in ROLES:
             raise UserError("bad_role", role=role, roles=", ".join(ROLES))
         with self.db.session() as s:
@@ -127,26 +167,47 @@ class OrgService:
             if member is None or member.removed_at is not None:
                 raise UserError("member_not_found", member_id=member_id)
             org_id = root_of(s, member.cell_id).id if role == "office" else member.cell_id
-            existing = s.execute(select(Role).where(
-                Role.member_id == member_id, Role.organisation_id == org_id, Role.role == role)).scalar()
+            existing = s.execute(
+                select(Role).where(
+                    Role.member_id == member_id, Role.organisation_id == org_id, Role.role == role
+                )
+            ).scalar()
             if revoke:
                 if existing is None:
                     raise UserError("role_not_held", member_id=member_id, role=role)
                 s.delete(existing)
-                audit.record(s, actor=actor, entity="role", entity_id=member_id, action="revoke",
-                             old={"role": role, "organisation_id": org_id})
+                audit.record(
+                    s,
+                    actor=actor,
+                    entity="role",
+                    entity_id=member_id,
+                    action="revoke",
+                    old={"role": role, "organisation_id": org_id},
+                )
                 return org_id
             if existing is None:
-                s.add(Role(member_id=member_id, organisation_id=org_id, role=role, granted_by=actor))
-                audit.record(s, actor=actor, entity="role", entity_id=member_id, action="grant",
-                             new={"role": role, "organisation_id": org_id})
+                s.add(
+                    Role(member_id=member_id, organisation_id=org_id, role=role, granted_by=actor)
+                )
+                audit.record(
+                    s,
+                    actor=actor,
+                    entity="role",
+                    entity_id=member_id,
+                    action="grant",
+                    new={"role": role, "organisation_id": org_id},
+                )
             return org_id
 
 
 def set_deadline(s: Session, period: ReviewPeriod, org_id: int, kind: str, due_on: date) -> None:
-    row = s.execute(select(Deadline).where(
-        Deadline.period_id == period.id, Deadline.organisation_id == org_id,
-        Deadline.kind == kind)).scalar()
+    row = s.execute(
+        select(Deadline).where(
+            Deadline.period_id == period.id,
+            Deadline.organisation_id == org_id,
+            Deadline.kind == kind,
+        )
+    ).scalar()
     if row is None:
         s.add(Deadline(period_id=period.id, organisation_id=org_id, kind=kind, due_on=due_on))
     else:

@@ -109,6 +109,9 @@ class TelegramAccount(Base):
     reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # A secretary entering a review for a member without a smartphone (proxy entry).
     acting_for_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # What a secretary's next typed message is for ("meeting:<cell>", "ballot:<cell>:<member>",
+    # "override:<member>:<level>"); empty: typed text belongs to the self-review.
+    awaiting: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Role(Base):

@@ -328,6 +328,7 @@ def upgrade() -> None:
         sa.Column("snoozed_until", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminders_paused", sa.Boolean(), nullable=False),
         sa.Column("acting_for_member_id", sa.Integer(), nullable=True),
+        sa.Column("awaiting", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["acting_for_member_id"],
             ["members.id"],
