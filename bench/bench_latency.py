@@ -52,7 +52,7 @@ async def run(members: int, interval: float, seconds: float, seed: int) -> dict[
     upgrade(url)
     db = Database(url)
     org = make_org(db, [member_line(n) for n in vietnamese_names(members)],
-                   rulebook="2025", year=2025)
+                   rulebook="2025", year=time.gmtime().tm_year)
     codes = [x.code for x in InviteService(db).for_cell(org.cell_id)]
     db.dispose()
     async with TelegramEmulator() as emu:

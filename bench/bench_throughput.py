@@ -60,7 +60,7 @@ async def one_round(kind: str, seconds: float, round_no: int) -> float:
         upgrade(url)
         db = Database(url)
         org = make_org(db, [member_line(n) for n in vietnamese_names(MEMBERS, seed=round_no)],
-                       rulebook="2025", year=2025)
+                       rulebook="2025", year=time.gmtime().tm_year)
         codes = [x.code for x in InviteService(db).for_cell(org.cell_id)]
         db.dispose()
     async with TelegramEmulator() as emu:
