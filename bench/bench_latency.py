@@ -21,17 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import save, start_bot_process, stop, summary_ms  # noqa: E402
-from bot.sandbox import TelegramEmulator  # noqa: E402
-from bot.sandbox.client import SimUser  # noqa: E402
-from bot.sandbox.scripted import Script, answer_one, prompt  # noqa: E402
-from bot.services.invites import InviteService  # noqa: E402
-from bot.storage.db import Database, upgrade  # noqa: E402
-from bot.sandbox.demo import make_org, member_line, vietnamese_names  # noqa: E402
+from bench._common import save, start_bot_process, stop, summary_ms
+from bot.sandbox import TelegramEmulator
+from bot.sandbox.client import SimUser
+from bot.sandbox.demo import make_org, member_line, vietnamese_names
+from bot.sandbox.scripted import Script, answer_one, prompt
+from bot.services.invites import InviteService
+from bot.storage.db import Database, upgrade
 
 
-async def member_loop(user: SimUser, code: str, interval: float, until: float, rng: random.Random,
-                      counts: dict[str, int]) -> None:
+async def member_loop(
+    user: SimUser,
+    code: str,
+    interval: float,
+    until: float,
+    rng: random.Random,
+    counts: dict[str, int],
+) -> None:
     user.send(f"/start {code}")
     msg = await prompt(user, timeout=30)
     script = Script()
@@ -51,8 +57,12 @@ async def run(members: int, interval: float, seconds: float, seed: int) -> dict[
     url = f"sqlite:///{tmp / 'bench.db'}"
     upgrade(url)
     db = Database(url)
-    org = make_org(db, [member_line(n) for n in vietnamese_names(members)],
-                   rulebook="2025", year=time.gmtime().tm_year)
+    org = make_org(
+        db,
+        [member_line(n) for n in vietnamese_names(members)],
+        rulebook="2025",
+        year=time.gmtime().tm_year,
+    )
     codes = [x.code for x in InviteService(db).for_cell(org.cell_id)]
     db.dispose()
     async with TelegramEmulator() as emu:
@@ -65,17 +75,28 @@ async def run(members: int, interval: float, seconds: float, seed: int) -> dict[
             warmup = 5.0
             start = time.monotonic()
             until = start + warmup + seconds
-            await asyncio.gather(*(member_loop(u, c, interval, until, random.Random(rng.random()), counts)
-                                   for u, c in zip(users, codes, strict=True)))
+            await asyncio.gather(
+                *(
+                    member_loop(u, c, interval, until, random.Random(rng.random()), counts)
+                    for u, c in zip(users, codes, strict=True)
+                )
+            )
             elapsed = time.monotonic() - start
-            recs = [r for r in emu.updates if r.latency is not None and r.created_at >= start + warmup]
+            recs = [
+                r for r in emu.updates if r.latency is not None and r.created_at >= start + warmup
+            ]
             lat = [r.latency for r in recs]
             wait = [r.delivered_at - r.created_at for r in recs if r.delivered_at]
         finally:
             stop(proc)
-    result = {"members": members, "interval_s": interval, "offered_per_s": round(members / interval, 1),
-              "achieved_per_s": round(counts["answers"] / elapsed, 1), **summary_ms(lat),
-              "until_fetched_p95_ms": summary_ms(wait)["p95_ms"]}
+    result = {
+        "members": members,
+        "interval_s": interval,
+        "offered_per_s": round(members / interval, 1),
+        "achieved_per_s": round(counts["answers"] / elapsed, 1),
+        **summary_ms(lat),
+        "until_fetched_p95_ms": summary_ms(wait)["p95_ms"],
+    }
     return result
 
 
@@ -84,17 +105,30 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=50)
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--load", type=float, nargs="*", default=[1.0],
-                    help="multiples of the offered load (more members at the same pace)")
+    ap.add_argument(
+        "--load",
+        type=float,
+        nargs="*",
+        default=[1.0],
+        help="multiples of the offered load (more members at the same pace)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     rows = []
     for mult in args.load:
-        rows.append(asyncio.run(run(int(args.members * mult), args.interval, args.seconds, args.seed)))
-    print(f"{'members':>8} {'offered/s':>10} {'done/s':>8} {'median ms':>10} {'p95 ms':>8} {'p99 ms':>8} {'n':>6}")
+        rows.append(
+            asyncio.run(run(int(args.members * mult), args.interval, args.seconds, args.seed))
+        )
+    print(
+        f"{'members':>8} {'offered/s':>10} {'done/s':>8} {'median ms':>10} "
+        f"{'p95 ms':>8} {'p99 ms':>8} {'n':>6}"
+    )
     for r in rows:
-        print(f"{r['members']:>8} {r['offered_per_s']:>10} {r['achieved_per_s']:>8} {r['median_ms']:>10} "
-              f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['count']:>6}")
+        print(
+            f"{r['members']:>8} {r['offered_per_s']:>10} {r['achieved_per_s']:>8} "
+            f"{r['median_ms']:>10} "
+            f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['count']:>6}"
+        )
     print(f"saved {save('latency', {'runs': rows})}")
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import save, start_bot_process, stop  # noqa: E402
-from bot.sandbox import TelegramEmulator  # noqa: E402
-from bot.sandbox.demo import CSV_HEADER, member_line, vietnamese_names  # noqa: E402
-from bot.sandbox.scripted import Script, answer_one, prompt  # noqa: E402
-from bot.services.invites import InviteService  # noqa: E402
-from bot.services.org import OrgService  # noqa: E402
-from bot.services.roster import RosterService  # noqa: E402
-from bot.storage.db import Database, upgrade  # noqa: E402
+from bench._common import save, start_bot_process, stop
+from bot.sandbox import TelegramEmulator
+from bot.sandbox.demo import CSV_HEADER, member_line, vietnamese_names
+from bot.sandbox.scripted import Script, answer_one, prompt
+from bot.services.invites import InviteService
+from bot.services.org import OrgService
+from bot.services.roster import RosterService
+from bot.storage.db import Database, upgrade
 
 
 def rss_mb(pid: int) -> float:
@@ -42,7 +42,7 @@ def build(url: str, members: int, cells: int) -> list[str]:
     codes: list[str] = []
     for c in range(cells):
         cell = orgs.create_cell(org, f"Chi bộ khu phố {c + 1}")
-        lines = "".join(member_line(n) for n in names[c * per:(c + 1) * per])
+        lines = "".join(member_line(n) for n in names[c * per : (c + 1) * per])
         report = RosterService(db).import_file(cell, (CSV_HEADER + lines).encode(), "ds.csv")
         assert report.saved
         if c == 0:
@@ -75,8 +75,13 @@ async def run(members: int, cells: int, active: int) -> dict[str, float]:
             busy = rss_mb(proc.pid)
         finally:
             stop(proc)
-    return {"members": members, "active": active, "build_s": round(built, 1),
-            "rss_idle_mb": round(idle, 1), "rss_after_mb": round(busy, 1)}
+    return {
+        "members": members,
+        "active": active,
+        "build_s": round(built, 1),
+        "rss_idle_mb": round(idle, 1),
+        "rss_after_mb": round(busy, 1),
+    }
 
 
 def main() -> None:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, save, start_bot_process, stop  # noqa: E402
-from bot.sandbox import TelegramEmulator  # noqa: E402
-from bot.sandbox.client import SimUser  # noqa: E402
-from bot.sandbox.demo import make_org, member_line, vietnamese_names  # noqa: E402
-from bot.sandbox.scripted import Script, answer_one, prompt  # noqa: E402
-from bot.services.invites import InviteService  # noqa: E402
-from bot.storage.db import Database, upgrade  # noqa: E402
+from bench._common import ROOT, save, start_bot_process, stop
+from bot.sandbox import TelegramEmulator
+from bot.sandbox.client import SimUser
+from bot.sandbox.demo import make_org, member_line, vietnamese_names
+from bot.sandbox.scripted import Script, answer_one, prompt
+from bot.services.invites import InviteService
+from bot.storage.db import Database, upgrade
 
 MEMBERS = 10
 
@@ -59,15 +59,21 @@ async def one_round(kind: str, seconds: float, round_no: int) -> float:
     if kind == "ours":
         upgrade(url)
         db = Database(url)
-        org = make_org(db, [member_line(n) for n in vietnamese_names(MEMBERS, seed=round_no)],
-                       rulebook="2025", year=time.gmtime().tm_year)
+        org = make_org(
+            db,
+            [member_line(n) for n in vietnamese_names(MEMBERS, seed=round_no)],
+            rulebook="2025",
+            year=time.gmtime().tm_year,
+        )
         codes = [x.code for x in InviteService(db).for_cell(org.cell_id)]
         db.dispose()
     async with TelegramEmulator() as emu:
         if kind == "ours":
             proc = start_bot_process(emu.base_url, emu.base_file_url, emu.token or "", url)
         else:
-            env = dict(os.environ, TELEGRAM_BOT_TOKEN=emu.token or "", TELEGRAM_BASE_URL=emu.base_url)
+            env = dict(
+                os.environ, TELEGRAM_BOT_TOKEN=emu.token or "", TELEGRAM_BASE_URL=emu.base_url
+            )
             proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_bot.py")], env=env)
         try:
             await emu.wait_until(lambda: emu.stats.count(method="getUpdates") > 0, timeout=30)

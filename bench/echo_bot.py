@@ -15,8 +15,12 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
-    app = (ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
-           .base_url(os.environ["TELEGRAM_BASE_URL"]).build())
+    app = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_BASE_URL"])
+        .build()
+    )
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.run_polling(poll_interval=0.0)
 

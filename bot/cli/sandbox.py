@@ -12,7 +12,9 @@ from bot.cli import app
 
 @app.command("sandbox")
 def sandbox(
-    files: Annotated[Path, typer.Option("--files", help="Thư mục lưu tệp bot gửi.")] = Path("sandbox-files"),
+    files: Annotated[Path, typer.Option("--files", help="Thư mục lưu tệp bot gửi.")] = Path(
+        "sandbox-files"
+    ),
     year: Annotated[int | None, typer.Option("--year", help="Năm kiểm điểm mẫu.")] = None,
 ) -> None:
     """Chạy thử toàn bộ bot không cần mạng: Telegram giả, dữ liệu mẫu, trò chuyện trong terminal."""

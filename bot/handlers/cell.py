@@ -24,11 +24,18 @@ async def on_button(update: Update, context: Context) -> None:
     data = update.callback_query.data or ""
     if data.endswith(":invites"):
         cell_id = int(data.split(":")[1])
-        await run_service(update, context, context.services.cell.invite_links,
-                          update.effective_user.id, cell_id, context.bot.username or "")
+        await run_service(
+            update,
+            context,
+            context.services.cell.invite_links,
+            update.effective_user.id,
+            cell_id,
+            context.bot.username or "",
+        )
         return
-    await run_service(update, context, context.services.cell.on_button, update.effective_user.id,
-                      data)
+    await run_service(
+        update, context, context.services.cell.on_button, update.effective_user.id, data
+    )
 
 
 async def on_document(update: Update, context: Context) -> None:
@@ -41,8 +48,15 @@ async def on_document(update: Update, context: Context) -> None:
         return
     file = await document.get_file()
     data = bytes(await file.download_as_bytearray())
-    await run_service(update, context, context.services.cell.import_upload,
-                      update.effective_user.id, data, document.file_name or "", message.caption or "")
+    await run_service(
+        update,
+        context,
+        context.services.cell.import_upload,
+        update.effective_user.id,
+        data,
+        document.file_name or "",
+        message.caption or "",
+    )
 
 
 def _raise(code: str) -> Any:

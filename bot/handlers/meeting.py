@@ -11,13 +11,21 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.app import Context
 from bot.handlers.common import run_service
 
-PATTERN = r"^(mt:\d{1,12}:(menu|edit)|bl:\d{1,12}:\d{1,12}|rs:\d{1,12}:(view|docs|ovr)|ov:\d{1,12}|ol:\d{1,12}:[A-Z]{4,6})$"
+PATTERN = (
+    r"^(mt:\d{1,12}:(menu|edit)|bl:\d{1,12}:\d{1,12}|rs:\d{1,12}:(view|docs|ovr)"
+    r"|ov:\d{1,12}|ol:\d{1,12}:[A-Z]{4,6})$"
+)
 
 
 async def on_button(update: Update, context: Context) -> None:
     assert update.effective_user is not None and update.callback_query is not None
-    await run_service(update, context, context.services.meeting_chat.on_button,
-                      update.effective_user.id, update.callback_query.data or "")
+    await run_service(
+        update,
+        context,
+        context.services.meeting_chat.on_button,
+        update.effective_user.id,
+        update.callback_query.data or "",
+    )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

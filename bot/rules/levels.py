@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """A member's (or an organisation's) quality level, best first."""
 
     HTXSNV = "HTXSNV"  # Hoàn thành xuất sắc nhiệm vụ
@@ -33,7 +33,7 @@ _RANK = {
 }
 
 
-class Grade(str, Enum):
+class Grade(StrEnum):
     """Per-criterion self-assessment grade of the 2019 and 2023 regimes."""
 
     XS = "XS"  # Xuất sắc
@@ -46,7 +46,7 @@ class Grade(str, Enum):
         return {"XS": 4, "T": 3, "TB": 2, "K": 1}[self.value]
 
 
-class Rulebook(str, Enum):
+class Rulebook(StrEnum):
     """The national regime a review period is rated under (DOMAIN.md §3)."""
 
     R2019 = "2019"  # Quy định 132-QĐ/TW, Hướng dẫn 16 và 21-HD/BTCTW
@@ -63,13 +63,13 @@ class Rulebook(str, Enum):
         return cls.R2019
 
 
-class MemberKind(str, Enum):
+class MemberKind(StrEnum):
     NON_LEADER = "non_leader"  # không giữ chức vụ lãnh đạo, quản lý
     LEADER = "leader"  # giữ chức vụ lãnh đạo, quản lý
     OUTSIDE_SYSTEM = "outside_system"  # không làm việc trong hệ thống chính trị
 
 
-class MemberStatus(str, Enum):
+class MemberStatus(StrEnum):
     OFFICIAL = "official"  # chính thức
     PROBATIONARY = "probationary"  # dự bị
     EXEMPT = "exempt"  # miễn công tác và sinh hoạt đảng

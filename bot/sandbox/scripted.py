@@ -16,7 +16,9 @@ from bot.sandbox.emulator import ChatMessage
 from bot.sandbox.runner import running_bot
 from bot.settings import Settings
 
-PROMPT = re.compile(r"Câu \d+/\d+|Tóm tắt bản kiểm điểm|Đã nộp bản kiểm điểm|đang khóa|Chọn đảng viên")
+PROMPT = re.compile(
+    r"Câu \d+/\d+|Tóm tắt bản kiểm điểm|Đã nộp bản kiểm điểm|đang khóa|Chọn đảng viên"
+)
 
 
 def settings_for(emu: TelegramEmulator, db_url: str, **extra: Any) -> Settings:

@@ -40,14 +40,19 @@ async def build_demo(emu: TelegramEmulator, db_url: str, year: int) -> list[Pers
     """Two cells with sample members, both secretaries, everyone linked to a simulated account."""
     db = Database(db_url)
     names = vietnamese_names(11, seed=year)
-    east = [member_line(names[0], post="Bí thư chi bộ", kind="lãnh đạo, quản lý", civil_servant=True)]
+    east = [
+        member_line(names[0], post="Bí thư chi bộ", kind="lãnh đạo, quản lý", civil_servant=True)
+    ]
     east += [member_line(n) for n in names[1:5]]
     east.append(member_line(names[5], kind="ngoài hệ thống chính trị", admitted="03/02/1980"))
     west = [member_line(names[6], post="Bí thư chi bộ")] + [member_line(n) for n in names[7:]]
     org = make_org(db, east, other_lines=west, year=year, plan={})
     people: list[Person] = []
     invites = InviteService(db)
-    for cell_id, cell in ((org.cell_id, "Chi bộ thôn Đông"), (org.other_cell_id, "Chi bộ thôn Tây")):
+    for cell_id, cell in (
+        (org.cell_id, "Chi bộ thôn Đông"),
+        (org.other_cell_id, "Chi bộ thôn Tây"),
+    ):
         lines = invites.for_cell(cell_id)
         lines.sort(key=lambda x: x.full_name not in (names[0], names[6]))  # secretary first
         for i, line in enumerate(lines):
@@ -108,13 +113,21 @@ class Terminal:
                 name = stored.file_name or f"file-{msg.message_id}"
                 path = self.files / name
                 path.write_bytes(stored.data)
-                self.out(render_text("sandbox/document.j2", path=str(path), caption=msg.caption or ""))
+                self.out(
+                    render_text("sandbox/document.j2", path=str(path), caption=msg.caption or "")
+                )
                 continue
             buttons = [label for row in msg.buttons for label in row]
             if buttons:
                 self.keyboard = msg
-            self.out(render_text("sandbox/message.j2", text=msg.text or "", edited=edited,
-                                 buttons=list(enumerate(buttons, start=1))))
+            self.out(
+                render_text(
+                    "sandbox/message.j2",
+                    text=msg.text or "",
+                    edited=edited,
+                    buttons=list(enumerate(buttons, start=1)),
+                )
+            )
 
     def people_list(self) -> str:
         return render_text("sandbox/people.j2", people=self.people, current=self.current)
@@ -172,6 +185,9 @@ class Terminal:
 
 
 async def run(files: Path, year: int) -> None:
+    from bot.storage import crypto
+
+    crypto.use_ephemeral_key()  # throwaway data in a temporary database: a throwaway key
     tmp = Path(tempfile.mkdtemp(prefix="kiemdiem-sandbox-"))
     db_url = f"sqlite:///{tmp / 'sandbox.db'}"
     upgrade(db_url)

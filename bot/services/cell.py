@@ -60,12 +60,18 @@ class CellService:
             require_cell_manager(s, actor, cell)
             name = _name(s, cell)
         rows = [
-            (Button(label("btn_cell_progress"), f"cm:{cell}:progress"),
-             Button(label("btn_cell_invites"), f"cm:{cell}:invites")),
-            (Button(label("btn_cell_roster"), f"cm:{cell}:roster"),
-             Button(label("btn_cell_reminders"), f"rm:cell:{cell}")),
-            (Button(label("btn_cell_meeting"), f"mt:{cell}:menu"),
-             Button(label("btn_cell_results"), f"rs:{cell}:view")),
+            (
+                Button(label("btn_cell_progress"), f"cm:{cell}:progress"),
+                Button(label("btn_cell_invites"), f"cm:{cell}:invites"),
+            ),
+            (
+                Button(label("btn_cell_roster"), f"cm:{cell}:roster"),
+                Button(label("btn_cell_reminders"), f"rm:cell:{cell}"),
+            ),
+            (
+                Button(label("btn_cell_meeting"), f"mt:{cell}:menu"),
+                Button(label("btn_cell_results"), f"rs:{cell}:view"),
+            ),
         ]
         return Outcome().say(render("cell/menu.j2", name=name, cell_id=cell), *rows)
 
@@ -91,19 +97,25 @@ class CellService:
     def roster_info(self, tg_user: int, cell_id: int) -> Outcome:
         with self.db.session() as s:
             self._check(s, tg_user, cell_id)
-            count = s.execute(select(func.count(Member.id)).where(
-                Member.cell_id == cell_id, Member.removed_at.is_(None))).scalar()
+            count = s.execute(
+                select(func.count(Member.id)).where(
+                    Member.cell_id == cell_id, Member.removed_at.is_(None)
+                )
+            ).scalar()
             name = _name(s, cell_id)
-        return Outcome().say(render("cell/roster.j2", name=name, count=count, cell_id=cell_id),
-                             (Button(label("btn_roster_export"), f"cm:{cell_id}:export"),))
+        return Outcome().say(
+            render("cell/roster.j2", name=name, count=count, cell_id=cell_id),
+            (Button(label("btn_roster_export"), f"cm:{cell_id}:export"),),
+        )
 
     def roster_export(self, tg_user: int, cell_id: int) -> Outcome:
         with self.db.session() as s:
             self._check(s, tg_user, cell_id)
             name = _name(s, cell_id)
         data = self.roster.export_xlsx(cell_id)
-        return Outcome().send_document(Document(f"danh-sach-chi-bo-{cell_id}.xlsx", data,
-                                                caption=name))
+        return Outcome().send_document(
+            Document(f"danh-sach-chi-bo-{cell_id}.xlsx", data, caption=name)
+        )
 
     def import_upload(self, tg_user: int, data: bytes, filename: str, caption: str) -> Outcome:
         """A spreadsheet sent in chat: into the sender's cell, or the cell named in the caption."""
@@ -116,9 +128,15 @@ class CellService:
             require_cell_manager(s, actor, cell_id)
             name = _name(s, cell_id)
         report = self.roster.import_file(cell_id, data, filename, actor=actor.label)
-        return Outcome().say(render("cell/import_report.j2", report=report, name=name,
-                                    lines=report_lines(report)[:40],
-                                    more=max(0, len(report.problems) - 40)))
+        return Outcome().say(
+            render(
+                "cell/import_report.j2",
+                report=report,
+                name=name,
+                lines=report_lines(report)[:40],
+                more=max(0, len(report.problems) - 40),
+            )
+        )
 
     # ---- invites -----------------------------------------------------------------------------
 
@@ -132,24 +150,50 @@ class CellService:
         out = Outcome().say(render("cell/invites.j2", name=name, rows=rows))
         if rows:
             text = render("cell/invites_file.j2", name=name, rows=rows)
-            out.send_document(Document(f"ma-moi-chi-bo-{cell_id}.txt", text.encode("utf-8"),
-                                       caption=name))
+            out.send_document(
+                Document(f"ma-moi-chi-bo-{cell_id}.txt", text.encode("utf-8"), caption=name)
+            )
         return out
 
     # ---- progress ----------------------------------------------------------------------------
 
     def progress_rows(self, s: Session, cell_id: int) -> list[MemberProgress]:
         period = current_period(s, cell_id)
-        members = s.execute(select(Member).where(
-            Member.cell_id == cell_id, Member.removed_at.is_(None),
-            Member.status.in_(("official", "probationary")))).scalars().all()
-        accounts = {a.member_id: a for a in s.execute(select(TelegramAccount).where(
-            TelegramAccount.member_id.in_([m.id for m in members]))).scalars()}
-        reviews = {r.member_id: r for r in s.execute(select(SelfReview).where(
-            SelfReview.period_id == period.id,
-            SelfReview.member_id.in_([m.id for m in members]))).scalars()}
-        counts = dict(s.execute(select(Answer.review_id, func.count(Answer.id)).where(
-            Answer.review_id.in_([r.id for r in reviews.values()])).group_by(Answer.review_id)).all())
+        members = (
+            s.execute(
+                select(Member).where(
+                    Member.cell_id == cell_id,
+                    Member.removed_at.is_(None),
+                    Member.status.in_(("official", "probationary")),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        accounts = {
+            a.member_id: a
+            for a in s.execute(
+                select(TelegramAccount).where(
+                    TelegramAccount.member_id.in_([m.id for m in members])
+                )
+            ).scalars()
+        }
+        reviews = {
+            r.member_id: r
+            for r in s.execute(
+                select(SelfReview).where(
+                    SelfReview.period_id == period.id,
+                    SelfReview.member_id.in_([m.id for m in members]),
+                )
+            ).scalars()
+        }
+        counts = dict(
+            s.execute(
+                select(Answer.review_id, func.count(Answer.id))
+                .where(Answer.review_id.in_([r.id for r in reviews.values()]))
+                .group_by(Answer.review_id)
+            ).all()
+        )
         rows: list[MemberProgress] = []
         totals: dict[tuple[str, bool], int] = {}
         for m in sorted(members, key=lambda m: sort_key(m.full_name)):
@@ -168,8 +212,16 @@ class CellService:
                 state = "not_linked"
             else:
                 state = "not_started"
-            rows.append(MemberProgress(m.id, m.full_name, state, answered, totals[key],
-                                       bool(account and account.unreachable_at)))
+            rows.append(
+                MemberProgress(
+                    m.id,
+                    m.full_name,
+                    state,
+                    answered,
+                    totals[key],
+                    bool(account and account.unreachable_at),
+                )
+            )
         return rows
 
     def progress(self, tg_user: int, cell_id: int) -> Outcome:
@@ -177,14 +229,17 @@ class CellService:
             self._check(s, tg_user, cell_id)
             rows = self.progress_rows(s, cell_id)
             name = _name(s, cell_id)
-        groups = {state: [r for r in rows if r.state == state]
-                  for state in ("submitted", "in_progress", "not_started", "not_linked")}
+        groups = {
+            state: [r for r in rows if r.state == state]
+            for state in ("submitted", "in_progress", "not_started", "not_linked")
+        }
         buttons = []
         if groups["in_progress"] or groups["not_started"]:
             buttons.append((Button(label("btn_nudge_late"), f"rm:nudge:{cell_id}"),))
         buttons.append((Button(label("btn_back_to_cell"), f"cm:{cell_id}:menu"),))
-        return Outcome().say(render("cell/progress.j2", name=name, groups=groups, total=len(rows)),
-                             *buttons)
+        return Outcome().say(
+            render("cell/progress.j2", name=name, groups=groups, total=len(rows)), *buttons
+        )
 
     def _check(self, s: Session, tg_user: int, cell_id: int) -> Actor:
         actor = require_actor(s, tg_user)

@@ -31,8 +31,12 @@ def sqlite_db(tmp_path: Path) -> str:
 async def test_meeting_of_fifteen_from_opening_to_documents(sqlite_db: str) -> None:
     db = Database(sqlite_db)
     names = vietnamese_names(15, seed=3)
-    org = make_org(db, [member_line(names[0], post="Bí thư chi bộ")] + [member_line(n) for n in names[1:]],
-                   rulebook="2023", year=2023)
+    org = make_org(
+        db,
+        [member_line(names[0], post="Bí thư chi bộ")] + [member_line(n) for n in names[1:]],
+        rulebook="2023",
+        year=2023,
+    )
     codes = {x.full_name: x for x in InviteService(db).for_cell(org.cell_id)}
     OrgService(db).grant_role(codes[names[0]].member_id, "secretary")
     async with TelegramEmulator() as emu, bot(emu, sqlite_db):
@@ -60,7 +64,11 @@ async def test_meeting_of_fifteen_from_opening_to_documents(sqlite_db: str) -> N
         with db.session() as s:
             assert s.execute(select(func.count(BallotEntry.id))).scalar() == 0
         # the same member, typed right; then everyone else, following the bot's "next" button
-        votes = ["12 2 0 0", "11 3 0 0", "10 4 0 0", "9 5 0 0"] + ["2 12 0 0"] * 9 + ["0 3 11 0", "0 2 2 10"]
+        votes = (
+            ["12 2 0 0", "11 3 0 0", "10 4 0 0", "9 5 0 0"]
+            + ["2 12 0 0"] * 9
+            + ["0 3 11 0", "0 2 2 10"]
+        )
         sec.send(votes[0])
         done = await sec.expect_reply()
         assert "Đã ghi phiếu" in done.text
@@ -108,8 +116,18 @@ async def test_meeting_of_fifteen_from_opening_to_documents(sqlite_db: str) -> N
     assert len(rows) >= 16
     assert docs["png"].data[:8] == b"\x89PNG\r\n\x1a\n"
     with db.session() as s:
-        assert s.execute(select(func.count(BallotEntry.id)).where(BallotEntry.locked_at.is_not(None))).scalar() == 15
+        assert (
+            s.execute(
+                select(func.count(BallotEntry.id)).where(BallotEntry.locked_at.is_not(None))
+            ).scalar()
+            == 15
+        )
         override = s.execute(select(Override)).scalar_one()
         assert override.level == "HTNV" and "quý IV" in override.reason
-        assert s.execute(select(func.count(AuditEntry.id)).where(AuditEntry.entity == "ballot")).scalar() >= 15
+        assert (
+            s.execute(
+                select(func.count(AuditEntry.id)).where(AuditEntry.entity == "ballot")
+            ).scalar()
+            >= 15
+        )
     db.dispose()

@@ -11,10 +11,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sandbox_session(tmp_path: Path) -> None:
-    keys = "\n".join([":ai", "/cell", "#1", ":as 2", "/review", "#1", "Ủy ban nhân dân xã", ":q"]) + "\n"
-    proc = subprocess.run([sys.executable, "-m", "bot", "sandbox", "--files", str(tmp_path / "files")],
-                          input=keys, capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    keys = (
+        "\n".join([":ai", "/cell", "#1", ":as 2", "/review", "#1", "Ủy ban nhân dân xã", ":q"])
+        + "\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--files", str(tmp_path / "files")],
+        input=keys,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "CHẠY THỬ KHÔNG CẦN MẠNG" in out

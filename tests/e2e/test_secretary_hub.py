@@ -19,7 +19,14 @@ from bot.services.org import OrgService
 from bot.storage.db import Database, upgrade
 from bot.storage.models import Member
 
-HEADER = ["Họ và tên", "Ngày sinh", "Trạng thái", "Ngày vào Đảng", "Đối tượng", "Công chức, viên chức"]
+HEADER = [
+    "Họ và tên",
+    "Ngày sinh",
+    "Trạng thái",
+    "Ngày vào Đảng",
+    "Đối tượng",
+    "Công chức, viên chức",
+]
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -42,8 +49,13 @@ def sqlite_db(tmp_path: Path) -> str:
 
 async def test_roster_invites_progress_and_other_cell(sqlite_db: str) -> None:
     db = Database(sqlite_db)
-    org = make_org(db, [member_line("Hoàng Văn Sơn", post="Bí thư chi bộ"), member_line("Vũ Thị Hoa")],
-                   other_lines=[member_line("Đinh Văn Tây")], rulebook="2025", year=2025)
+    org = make_org(
+        db,
+        [member_line("Hoàng Văn Sơn", post="Bí thư chi bộ"), member_line("Vũ Thị Hoa")],
+        other_lines=[member_line("Đinh Văn Tây")],
+        rulebook="2025",
+        year=2025,
+    )
     codes = {x.full_name: x for x in InviteService(db).for_cell(org.cell_id)}
     OrgService(db).grant_role(codes["Hoàng Văn Sơn"].member_id, "secretary")
     async with TelegramEmulator() as emu, bot(emu, sqlite_db):
@@ -55,18 +67,32 @@ async def test_roster_invites_progress_and_other_cell(sqlite_db: str) -> None:
         menu = await son.expect_reply()
         assert "Chi bộ thôn Đông" in menu.text
         # a bad file: nothing saved, the rows named
-        await son.upload(xlsx([["Lê Văn Một", "30/02/1970", "chính thức", "01/01/2000", "", ""],
-                               ["Lê Văn Hai", "01/02/1970", "đang sinh hoạt", "01/01/2000", "", ""]]),
-                         "danh-sach.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        await son.upload(
+            xlsx(
+                [
+                    ["Lê Văn Một", "30/02/1970", "chính thức", "01/01/2000", "", ""],
+                    ["Lê Văn Hai", "01/02/1970", "đang sinh hoạt", "01/01/2000", "", ""],
+                ]
+            ),
+            "danh-sach.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         report = await son.expect_reply()
         assert "chưa lưu gì" in report.text and "Dòng 2" in report.text and "Dòng 3" in report.text
         # not a spreadsheet
         await son.upload(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "anh.png", "image/png")
         assert "không phải bảng tính" in (await son.expect_reply()).text
         # a good file adds two members
-        await son.upload(xlsx([["Lê Văn Một", "03/02/1970", "chính thức", "01/01/2000", "", "không"],
-                               ["Lê Thị Hai", "01/02/1972", "dự bị", "01/06/2025", "", "có"]]),
-                         "danh-sach.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        await son.upload(
+            xlsx(
+                [
+                    ["Lê Văn Một", "03/02/1970", "chính thức", "01/01/2000", "", "không"],
+                    ["Lê Thị Hai", "01/02/1972", "dự bị", "01/06/2025", "", "có"],
+                ]
+            ),
+            "danh-sach.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         assert "2 đảng viên mới" in (await son.expect_reply()).text
         # invite links for everyone not yet linked, as a message and as a file
         son.skip_pending()
@@ -93,5 +119,8 @@ async def test_roster_invites_progress_and_other_cell(sqlite_db: str) -> None:
         hoa.send("/cell")
         assert "dành cho bí thư" in (await hoa.expect_reply()).text
     with db.session() as s:
-        assert s.execute(select(func.count(Member.id)).where(Member.cell_id == org.cell_id)).scalar() == 4
+        assert (
+            s.execute(select(func.count(Member.id)).where(Member.cell_id == org.cell_id)).scalar()
+            == 4
+        )
     db.dispose()
