@@ -5,6 +5,7 @@ editing from the summary, the Word form, and a member writing in a group."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -97,6 +98,10 @@ async def test_full_review_with_restart(sqlite_db: str, rulebook: str, kind: str
     for heading in headings:
         assert heading in text, heading
     assert "Rút kinh nghiệm, khắc phục ngay" in text  # the remedy for indicator 14
+    # the level the rules computed from the answers is printed in section VII
+    assert re.search(r"Mức tính theo kết quả tự đánh giá: (Hoàn thành|Không hoàn thành)", text), (
+        text[-1500:]
+    )
     with db.session() as s:
         review = s.execute(select(SelfReview)).scalar_one()
         assert review.status == "submitted"
