@@ -176,6 +176,9 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
+    from bot.storage import crypto
+
+    crypto.use_ephemeral_key()  # answers are stored encrypted; throwaway data, throwaway key
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--cells", type=int, default=20)
     ap.add_argument("--members", type=int, default=15, help="members per cell")

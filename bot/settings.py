@@ -28,6 +28,24 @@ class Settings(BaseSettings):
     quiet_hours_end: int = 7
     invite_ttl_days: int = 14
     log_level: str = "INFO"
+    # Fernet keys for what people type, comma separated, newest first (bot/storage/crypto.py,
+    # docs/security.md). A secret like the token: never in repr or logs.
+    data_keys: SecretStr | None = Field(default=None)
+    # More than this many updates from one user within the window: one polite warning, the rest
+    # dropped until the window clears (bot/handlers/flood.py). 0 turns the guard off.
+    flood_max_updates: int = 30
+    flood_window_seconds: float = 10.0
+    # Webhook mode (`kiemdiem run --webhook`, docs/deploy.md). WEBHOOK_URL is the public https
+    # address Telegram calls (its path is the path this process serves); WEBHOOK_SECRET comes
+    # back in every request's X-Telegram-Bot-Api-Secret-Token header and is required.
+    # WEBHOOK_REGISTER=false: do not call setWebhook (only one process of several should).
+    # WEBHOOK_CHAT_LOCK: on PostgreSQL, updates of one chat wait for each other across processes.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: SecretStr | None = None
+    webhook_register: bool = True
+    webhook_chat_lock: bool = True
 
     @field_validator("timezone")
     @classmethod
@@ -35,7 +53,7 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises for an unknown zone, at start-up rather than at first use
         return value
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value

@@ -17,10 +17,28 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.storage import crypto
 from bot.storage.db import Database, normalise_url, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KIEMDIEM_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_key() -> Iterator[str]:
+    """An ephemeral encryption key for the whole run (production refuses to start without one),
+    also in the environment for any `kiemdiem` a test starts as a process. The flood guard is
+    off too: scripted members answer far faster than people (tests/test_fuzz.py turns it on)."""
+    key = crypto.use_ephemeral_key()
+    saved = {k: os.environ.get(k) for k in (crypto.ENV, "FLOOD_MAX_UPDATES")}
+    os.environ[crypto.ENV] = key
+    os.environ["FLOOD_MAX_UPDATES"] = "0"
+    yield key
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""`kiemdiem run`: migrate, then start the bot (long polling)."""
+"""`kiemdiem run`: migrate, then start the bot (long polling, or `--webhook`: bot/webhook.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import app
-from bot.cli._common import fail, handles_errors
+from bot.cli._common import handles_errors
 from bot.settings import get_settings
 from bot.storage.db import upgrade
 from bot.texts import render_text
@@ -18,8 +18,15 @@ from bot.texts import render_text
 @handles_errors
 def run(
     webhook: Annotated[bool, typer.Option("--webhook", help="Chạy chế độ webhook.")] = False,
+    no_set_webhook: Annotated[
+        bool,
+        typer.Option(
+            "--no-set-webhook",
+            help="Không đăng ký webhook với Telegram (để một tiến trình khác đăng ký).",
+        ),
+    ] = False,
 ) -> None:
-    """Khởi động bot (long polling). Nâng cấp cơ sở dữ liệu trước."""
+    """Khởi động bot (long polling; --webhook: chế độ webhook). Nâng cấp cơ sở dữ liệu trước."""
     from bot import logs
 
     settings = get_settings()
@@ -37,9 +44,18 @@ def run(
 
         main()
         return
+    from bot.storage import crypto
+
+    # What members type is stored encrypted: without keys every answer would fail, so the bot
+    # refuses to start instead; DataKeysError is a UserError, worded by handles_errors (exit 2).
+    crypto.keyring()
+    if webhook:
+        from bot.webhook import run_webhook, webhook_config
+
+        webhook_config(settings)  # a missing secret or URL ends here, before migrating
+        run_webhook(settings, register=False if no_set_webhook else None)
+        return
     upgrade(settings.database_url)
     from bot.app import run_polling
 
-    if webhook:
-        fail(render_text("cli/no_webhook_yet.j2"))
     run_polling(settings)

@@ -11,9 +11,26 @@ from telegram.ext import Application
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    from bot.handlers import errors, proxy, review, start
+    from bot.handlers import (
+        cell,
+        errors,
+        fallback,
+        flood,
+        meeting,
+        privacy,
+        proxy,
+        reminders,
+        review,
+        start,
+    )
 
+    flood.register(app)  # group -2: a flooding user is stopped before anything else runs
     start.register(app)
+    reminders.register(app)
     proxy.register(app)
+    cell.register(app)
+    meeting.register(app)
     review.register(app)
+    privacy.register(app)
+    fallback.register(app)  # last of group 0: only button presses no handler above claimed
     errors.register(app)

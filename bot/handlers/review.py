@@ -33,14 +33,14 @@ async def on_summary(update: Update, context: Context) -> None:
 
 async def on_cancel(update: Update, context: Context) -> None:
     assert update.effective_user is not None
-    await run_service(update, context, context.services.reviews.cancel, update.effective_user.id)
+    await run_service(update, context, context.services.cancel, update.effective_user.id)
 
 
 async def on_text(update: Update, context: Context) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     text = update.effective_message.text or ""
     await run_service(
-        update, context, context.services.reviews.on_text, update.effective_user.id, text
+        update, context, context.services.on_text, update.effective_user.id, text
     )
 
 

@@ -73,6 +73,8 @@ def parse_points(text: str, max_points: Fraction) -> Fraction | None:
         return None
     if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
         return None
+    if value.adjusted() > 6:  # "1e999999999" would build a billion-digit integer below
+        return None
     frac = Fraction(value)
     if frac < 0 or frac > max_points:
         return None

@@ -187,7 +187,10 @@ class Terminal:
 async def run(files: Path, year: int) -> None:
     from bot.storage import crypto
 
-    crypto.use_ephemeral_key()  # throwaway data in a temporary database: a throwaway key
+    try:
+        crypto.keyring()
+    except crypto.DataKeysError:
+        crypto.use_ephemeral_key()  # throwaway data in a temporary database: a throwaway key
     tmp = Path(tempfile.mkdtemp(prefix="kiemdiem-sandbox-"))
     db_url = f"sqlite:///{tmp / 'sandbox.db'}"
     upgrade(db_url)

@@ -52,7 +52,14 @@ def actor_for(session: Session, telegram_user_id: int) -> Actor | None:
 def require_actor(session: Session, telegram_user_id: int) -> Actor:
     actor = actor_for(session, telegram_user_id)
     if actor is None:
-        raise UserError("not_linked")
+        # A member taken off the roster keeps the link but can no longer act: say so, rather
+        # than "not linked", which would send them looking for a new invite.
+        removed = session.execute(
+            select(Member.removed_at)
+            .join(TelegramAccount, TelegramAccount.member_id == Member.id)
+            .where(TelegramAccount.telegram_user_id == telegram_user_id)
+        ).scalar()
+        raise UserError("member_removed" if removed is not None else "not_linked")
     return actor
 
 
@@ -90,7 +97,9 @@ def managed_cells(session: Session, actor: Actor) -> list[int]:
     for role, org_id in actor.roles:
         if role == "office":
             children = session.execute(
-                select(Organisation.id).where(Organisation.parent_id == org_id).order_by(Organisation.id)
+                select(Organisation.id)
+                .where(Organisation.parent_id == org_id)
+                .order_by(Organisation.id)
             ).scalars()
             cells.extend(c for c in children if c not in cells)
     return cells

@@ -57,8 +57,14 @@ class InviteService:
         self.db = db
         self.ttl = timedelta(days=ttl_days)
 
-    def for_cell(self, cell_id: int, *, actor: str = "cli", now: datetime | None = None,
-                 session: Session | None = None) -> list[InviteLine]:
+    def for_cell(
+        self,
+        cell_id: int,
+        *,
+        actor: str = "cli",
+        now: datetime | None = None,
+        session: Session | None = None,
+    ) -> list[InviteLine]:
         """A valid code for every member of the cell not yet linked; existing ones are reused."""
         if session is not None:
             return self._for_cell(session, cell_id, actor, now or utcnow())
@@ -69,25 +75,52 @@ class InviteService:
         if s.get(Organisation, cell_id) is None:
             raise UserError("cell_not_found", cell_id=cell_id)
         linked = set(s.execute(select(TelegramAccount.member_id)).scalars())
-        members = [m for m in s.execute(select(Member).where(
-            Member.cell_id == cell_id, Member.removed_at.is_(None))).scalars()
-            if m.id not in linked and m.status in ("official", "probationary")]
+        members = [
+            m
+            for m in s.execute(
+                select(Member).where(Member.cell_id == cell_id, Member.removed_at.is_(None))
+            ).scalars()
+            if m.id not in linked and m.status in ("official", "probationary")
+        ]
         lines: list[InviteLine] = []
         for m in sorted(members, key=lambda m: sort_key(m.full_name)):
-            inv = s.execute(select(Invite).where(
-                Invite.member_id == m.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None),
-                Invite.expires_at > now).order_by(Invite.expires_at.desc()).limit(1)).scalar()
+            inv = s.execute(
+                select(Invite)
+                .where(
+                    Invite.member_id == m.id,
+                    Invite.used_at.is_(None),
+                    Invite.revoked_at.is_(None),
+                    Invite.expires_at > now,
+                )
+                .order_by(Invite.expires_at.desc())
+                .limit(1)
+            ).scalar()
             if inv is None:
-                inv = Invite(code=new_code(), member_id=m.id, created_at=now, expires_at=now + self.ttl)
+                inv = Invite(
+                    code=new_code(), member_id=m.id, created_at=now, expires_at=now + self.ttl
+                )
                 s.add(inv)
                 s.flush()
-                audit.record(s, actor=actor, entity="invite", entity_id=m.id, action="create",
-                             new={"invite_id": inv.id, "expires_at": inv.expires_at.isoformat()})
+                audit.record(
+                    s,
+                    actor=actor,
+                    entity="invite",
+                    entity_id=m.id,
+                    action="create",
+                    new={"invite_id": inv.id, "expires_at": inv.expires_at.isoformat()},
+                )
             lines.append(InviteLine(m.id, m.full_name, inv.code, inv.expires_at))
         return lines
 
-    def redeem(self, code: str, telegram_user_id: int, chat_id: int, username: str = "",
-               *, now: datetime | None = None) -> Linked:
+    def redeem(
+        self,
+        code: str,
+        telegram_user_id: int,
+        chat_id: int,
+        username: str = "",
+        *,
+        now: datetime | None = None,
+    ) -> Linked:
         now = now or utcnow()
         with self.db.session() as s:
             inv = s.execute(select(Invite).where(Invite.code == code)).scalar()
@@ -97,10 +130,15 @@ class InviteService:
             assert member is not None
             cell = s.get(Organisation, member.cell_id)
             cell_name = cell.name if cell else ""
-            mine = s.execute(select(TelegramAccount).where(
-                TelegramAccount.telegram_user_id == telegram_user_id)).scalar()
+            mine = s.execute(
+                select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
+            ).scalar()
             if inv.used_at is not None:
-                if inv.used_by == telegram_user_id and mine is not None and mine.member_id == member.id:
+                if (
+                    inv.used_by == telegram_user_id
+                    and mine is not None
+                    and mine.member_id == member.id
+                ):
                     return Linked(member.id, member.full_name, cell_name, already=True)
                 raise UserError("invite_used")
             if inv.revoked_at is not None or member.removed_at is not None:
@@ -111,13 +149,27 @@ class InviteService:
                 if mine.member_id == member.id:
                     return Linked(member.id, member.full_name, cell_name, already=True)
                 raise UserError("account_linked_elsewhere")
-            taken = s.execute(select(TelegramAccount).where(
-                TelegramAccount.member_id == member.id)).scalar()
+            taken = s.execute(
+                select(TelegramAccount).where(TelegramAccount.member_id == member.id)
+            ).scalar()
             if taken is not None:
                 raise UserError("member_linked_elsewhere")
-            s.add(TelegramAccount(member_id=member.id, telegram_user_id=telegram_user_id,
-                                  chat_id=chat_id, username=username[:64], linked_at=now))
+            s.add(
+                TelegramAccount(
+                    member_id=member.id,
+                    telegram_user_id=telegram_user_id,
+                    chat_id=chat_id,
+                    username=username[:64],
+                    linked_at=now,
+                )
+            )
             inv.used_at, inv.used_by = now, telegram_user_id
-            audit.record(s, actor=f"tg:{telegram_user_id}", entity="member", entity_id=member.id,
-                         action="link_telegram", new={"invite_id": inv.id})
+            audit.record(
+                s,
+                actor=f"tg:{telegram_user_id}",
+                entity="member",
+                entity_id=member.id,
+                action="link_telegram",
+                new={"invite_id": inv.id},
+            )
             return Linked(member.id, member.full_name, cell_name, already=False)

@@ -22,6 +22,8 @@ from bot.storage.models import Member, TelegramAccount
 from bot.texts import render, render_string
 
 LEVELS = ("HTXSNV", "HTTNV", "HTNV", "KHTNV")
+# Refusals that mean the pending input can never succeed for this user any more.
+_ACCESS_LOST = frozenset({"not_your_cell", "not_linked", "member_removed", "not_a_manager"})
 
 
 def label(key: str, **params: object) -> str:
@@ -29,8 +31,13 @@ def label(key: str, **params: object) -> str:
 
 
 class MeetingChat:
-    def __init__(self, db: Database, meetings: MeetingService, results: ResultsService,
-                 reports: ReportService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        meetings: MeetingService,
+        results: ResultsService,
+        reports: ReportService,
+    ) -> None:
         self.db = db
         self.meetings = meetings
         self.results = results
@@ -50,6 +57,16 @@ class MeetingChat:
                 account.awaiting = value
 
     def on_text(self, tg_user: int, text: str) -> Outcome:
+        try:
+            return self._on_text(tg_user, text)
+        except UserError as exc:
+            if exc.code in _ACCESS_LOST:
+                # The role behind the pending input was revoked (or the member removed): the
+                # input is refused and forgotten, so the next message goes to the review.
+                self._set(tg_user, "")
+            raise
+
+    def _on_text(self, tg_user: int, text: str) -> Outcome:
         what = self.awaiting(tg_user)
         kind, _, rest = what.partition(":")
         if kind == "meeting":
@@ -104,13 +121,21 @@ class MeetingChat:
             return self._ask_meeting(tg_user, cell_id)
         ballots = self.meetings.ballots(tg_user, cell_id)
         icons = {"locked": "✅", "awaiting_second": "⏳", "none": "▫️"}
-        rows = [(Button(f"{icons[b.state]} {b.name}", f"bl:{cell_id}:{b.member_id}"),)
-                for b in ballots if b.status in ("official", "probationary")]
-        rows.append((Button(label("btn_meeting_edit"), f"mt:{cell_id}:edit"),
-                     Button(label("btn_cell_results"), f"rs:{cell_id}:view")))
+        rows = [
+            (Button(f"{icons[b.state]} {b.name}", f"bl:{cell_id}:{b.member_id}"),)
+            for b in ballots
+            if b.status in ("official", "probationary")
+        ]
+        rows.append(
+            (
+                Button(label("btn_meeting_edit"), f"mt:{cell_id}:edit"),
+                Button(label("btn_cell_results"), f"rs:{cell_id}:view"),
+            )
+        )
         done = sum(b.state == "locked" for b in ballots)
-        return Outcome().say(render("meeting/menu.j2", info=info, done=done,
-                                    total=len(rows) - 1), *rows)
+        return Outcome().say(
+            render("meeting/menu.j2", info=info, done=done, total=len(rows) - 1), *rows
+        )
 
     def _ask_meeting(self, tg_user: int, cell_id: int) -> Outcome:
         with self.db.session() as s:
@@ -148,29 +173,43 @@ class MeetingChat:
         reason = " ".join(lines[1:])
         name = self._actor_name(tg_user)
         if isinstance(counts, Round2Counts):
-            outcome = self.meetings.add_round2(tg_user, cell_id, member_id, counts, counter=name,
-                                               reason=reason)
+            outcome = self.meetings.add_round2(
+                tg_user, cell_id, member_id, counts, counter=name, reason=reason
+            )
         else:
-            outcome = self.meetings.enter_ballot(tg_user, cell_id, member_id, counts, counter=name,
-                                                 reason=reason)
+            outcome = self.meetings.enter_ballot(
+                tg_user, cell_id, member_id, counts, counter=name, reason=reason
+            )
         self._set(tg_user, "")
         out = Outcome().say(render("meeting/ballot_done.j2", outcome=outcome))
-        nxt = next((b for b in self.meetings.ballots(tg_user, cell_id)
-                    if b.state == "none" and b.status in ("official", "probationary")), None)
+        nxt = next(
+            (
+                b
+                for b in self.meetings.ballots(tg_user, cell_id)
+                if b.state == "none" and b.status in ("official", "probationary")
+            ),
+            None,
+        )
         if nxt is not None:
-            return out.say(render("meeting/next_ballot.j2", name=nxt.name),
-                           (Button(nxt.name, f"bl:{cell_id}:{nxt.member_id}"),),
-                           (Button(label("btn_meeting_list"), f"mt:{cell_id}:menu"),))
-        return out.say(render("meeting/all_entered.j2"),
-                       (Button(label("btn_cell_results"), f"rs:{cell_id}:view"),))
+            return out.say(
+                render("meeting/next_ballot.j2", name=nxt.name),
+                (Button(nxt.name, f"bl:{cell_id}:{nxt.member_id}"),),
+                (Button(label("btn_meeting_list"), f"mt:{cell_id}:menu"),),
+            )
+        return out.say(
+            render("meeting/all_entered.j2"),
+            (Button(label("btn_cell_results"), f"rs:{cell_id}:view"),),
+        )
 
     # ---- results, overrides, documents -------------------------------------------------------
 
     def results_view(self, tg_user: int, cell_id: int) -> Outcome:
         out = self.results.cell_outcome(tg_user, cell_id)
-        rows = ((Button(label("btn_results_docs"), f"rs:{cell_id}:docs"),),
-                (Button(label("btn_results_override"), f"rs:{cell_id}:ovr"),),
-                (Button(label("btn_back_to_cell"), f"cm:{cell_id}:menu"),))
+        rows = (
+            (Button(label("btn_results_docs"), f"rs:{cell_id}:docs"),),
+            (Button(label("btn_results_override"), f"rs:{cell_id}:ovr"),),
+            (Button(label("btn_back_to_cell"), f"cm:{cell_id}:menu"),),
+        )
         last = out.replies[-1]
         out.replies[-1] = type(last)(text=last.text, buttons=rows)
         return out
@@ -188,28 +227,43 @@ class MeetingChat:
 
     def _override_pick(self, tg_user: int, cell_id: int) -> Outcome:
         ballots = self.meetings.ballots(tg_user, cell_id)
-        rows = [(Button(b.name, f"ov:{b.member_id}"),) for b in ballots
-                if b.status in ("official", "probationary")]
+        rows = [
+            (Button(b.name, f"ov:{b.member_id}"),)
+            for b in ballots
+            if b.status in ("official", "probationary")
+        ]
         return Outcome().say(render("meeting/override_pick.j2"), *rows)
 
     def _override_levels(self, tg_user: int, member_id: int) -> Outcome:
         name = self._member_name(tg_user, member_id)
-        rows = [(Button(render_string("labels.yaml", f"level_{lv}"), f"ol:{member_id}:{lv}"),)
-                for lv in LEVELS]
+        rows = [
+            (Button(render_string("labels.yaml", f"level_{lv}"), f"ol:{member_id}:{lv}"),)
+            for lv in LEVELS
+        ]
         return Outcome().say(render("meeting/override_level.j2", name=name), *rows)
 
     def _ask_override_reason(self, tg_user: int, member_id: int, level: str) -> Outcome:
         name = self._member_name(tg_user, member_id)
         self._set(tg_user, f"override:{member_id}:{level}")
-        return Outcome().say(render("meeting/override_reason.j2", name=name,
-                                    level=render_string("labels.yaml", f"level_{level}")))
+        return Outcome().say(
+            render(
+                "meeting/override_reason.j2",
+                name=name,
+                level=render_string("labels.yaml", f"level_{level}"),
+            )
+        )
 
     def _override_text(self, tg_user: int, member_id: int, level: str, text: str) -> Outcome:
         info = self.results.override(tg_user, member_id, level, text)
         self._set(tg_user, "")
-        return Outcome().say(render("meeting/override_done.j2", info=info,
-                                    level=render_string("labels.yaml", f"level_{level}"),
-                                    reason=html.escape(text)))
+        return Outcome().say(
+            render(
+                "meeting/override_done.j2",
+                info=info,
+                level=render_string("labels.yaml", f"level_{level}"),
+                reason=html.escape(text),
+            )
+        )
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -228,7 +282,6 @@ class MeetingChat:
 
 
 def _account(s: Session, tg_user: int) -> TelegramAccount | None:
-    return s.execute(select(TelegramAccount).where(
-        TelegramAccount.telegram_user_id == tg_user)).scalar()
-
-
+    return s.execute(
+        select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
+    ).scalar()

@@ -137,7 +137,8 @@ def parse_counts(text: str) -> Counts | Round2Counts:
     mark = next((i for i, t in enumerate(tokens) if _ROUND2_MARK.match(t)), None)
     head, tail = (tokens, []) if mark is None else (tokens[:mark], tokens[mark + 1 :])
     bad = UserError("counts_unreadable", text=clean(text)[:60])
-    if not all(t.isdigit() and len(t) <= 6 for t in head + tail):
+    # isascii: "²" and other Unicode digits pass isdigit() but int() refuses them.
+    if not all(t.isascii() and t.isdigit() and len(t) <= 6 for t in head + tail):
         raise bad
     first = [int(t) for t in head]
     second = [int(t) for t in tail]

@@ -33,13 +33,23 @@ class OnboardingService:
             actor = actor_for(s, tg_user)
         if actor is None:
             return Outcome().say(render("start/no_code.j2"))
-        return Outcome().say(render("start/menu.j2", actor=actor,
-                                    manager=actor.has("secretary") or actor.has("deputy"),
-                                    office=actor.has("office")))
+        return Outcome().say(
+            render(
+                "start/menu.j2",
+                actor=actor,
+                manager=actor.has("secretary") or actor.has("deputy"),
+                office=actor.has("office"),
+            )
+        )
 
     def help(self, tg_user: int) -> Outcome:
         with self.db.session() as s:
             actor = actor_for(s, tg_user)
-        return Outcome().say(render("start/help.j2", actor=actor,
-                                    manager=bool(actor and (actor.has("secretary") or actor.has("deputy"))),
-                                    office=bool(actor and actor.has("office"))))
+        return Outcome().say(
+            render(
+                "start/help.j2",
+                actor=actor,
+                manager=bool(actor and (actor.has("secretary") or actor.has("deputy"))),
+                office=bool(actor and actor.has("office")),
+            )
+        )

@@ -36,7 +36,7 @@ from bot.review.questionnaire import (
 from bot.rules.catalog import Catalog, PointsGroup, TaskStatus, load_catalog
 from bot.rules.levels import Grade, Level, MemberKind, Rulebook
 from bot.services import audit
-from bot.services.access import Actor, require_actor
+from bot.services.access import Actor, can_manage_cell, require_actor
 from bot.services.errors import UserError
 from bot.services.org import current_period
 from bot.services.replies import Button, Document, Outcome
@@ -193,6 +193,10 @@ class ReviewService:
         member = s.get(Member, account.acting_for_member_id or actor.member_id)
         if member is None or member.removed_at is not None:
             raise UserError("member_not_found", member_id=account.acting_for_member_id)
+        if proxy and not can_manage_cell(s, actor, member.cell_id):
+            # The role that allowed proxy entry was revoked since /proxy: nothing is written
+            # for the other member any more (the user leaves with /proxy_end).
+            raise UserError("proxy_revoked")
         if member.status in ("exempt", "suspended"):
             raise UserError(
                 "review_not_required",

@@ -38,26 +38,59 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("full_name", "status")
 
 STATUS = {
-    "chinh thuc": "official", "official": "official",
-    "du bi": "probationary", "probationary": "probationary",
-    "mien sinh hoat": "exempt", "mien cong tac va sinh hoat": "exempt",
-    "mien cong tac va sinh hoat dang": "exempt", "mien": "exempt", "exempt": "exempt",
-    "dinh chi": "suspended", "dinh chi sinh hoat": "suspended",
-    "dinh chi sinh hoat dang": "suspended", "suspended": "suspended",
+    "chinh thuc": "official",
+    "official": "official",
+    "du bi": "probationary",
+    "probationary": "probationary",
+    "mien sinh hoat": "exempt",
+    "mien cong tac va sinh hoat": "exempt",
+    "mien cong tac va sinh hoat dang": "exempt",
+    "mien": "exempt",
+    "exempt": "exempt",
+    "dinh chi": "suspended",
+    "dinh chi sinh hoat": "suspended",
+    "dinh chi sinh hoat dang": "suspended",
+    "suspended": "suspended",
 }
 KIND = {
-    "": "non_leader", "khong giu chuc vu": "non_leader", "khong giu chuc vu lanh dao, quan ly":
-    "non_leader", "non_leader": "non_leader",
-    "lanh dao, quan ly": "leader", "lanh dao quan ly": "leader", "lanh dao": "leader",
-    "giu chuc vu lanh dao, quan ly": "leader", "leader": "leader",
-    "ngoai he thong chinh tri": "outside_system", "khong lam viec trong he thong chinh tri":
-    "outside_system", "outside_system": "outside_system",
+    "": "non_leader",
+    "khong giu chuc vu": "non_leader",
+    "khong giu chuc vu lanh dao, quan ly": "non_leader",
+    "non_leader": "non_leader",
+    "lanh dao, quan ly": "leader",
+    "lanh dao quan ly": "leader",
+    "lanh dao": "leader",
+    "giu chuc vu lanh dao, quan ly": "leader",
+    "leader": "leader",
+    "ngoai he thong chinh tri": "outside_system",
+    "khong lam viec trong he thong chinh tri": "outside_system",
+    "outside_system": "outside_system",
 }
-YES_NO = {"": False, "co": True, "x": True, "yes": True, "1": True, "true": True,
-          "khong": False, "no": False, "0": False, "false": False}
+YES_NO = {
+    "": False,
+    "co": True,
+    "x": True,
+    "yes": True,
+    "1": True,
+    "true": True,
+    "khong": False,
+    "no": False,
+    "0": False,
+    "false": False,
+}
 
-EXPORT_FIELDS = ("full_name", "birth_date", "status", "admitted_on", "kind", "party_post",
-                 "government_post", "mass_org_post", "civil_servant", "phone")
+EXPORT_FIELDS = (
+    "full_name",
+    "birth_date",
+    "status",
+    "admitted_on",
+    "kind",
+    "party_post",
+    "government_post",
+    "mass_org_post",
+    "civil_servant",
+    "phone",
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +150,14 @@ def _map_header(header: list[str]) -> tuple[dict[str, int], list[Problem]]:
             problems.append(Problem(1, str(name), "unknown_column", {"column": clean(str(name))}))
     for required in REQUIRED:
         if required not in index:
-            problems.append(Problem(1, required, "missing_column",
-                                    {"column": render_string("errors.yaml", "col_" + required)}))
+            problems.append(
+                Problem(
+                    1,
+                    required,
+                    "missing_column",
+                    {"column": render_string("errors.yaml", "col_" + required)},
+                )
+            )
     return index, problems
 
 
@@ -135,7 +174,7 @@ def parse_roster(sheet: Sheet) -> tuple[list[RosterRow], list[Problem]]:
 
     for number, values in sheet.rows:
         row_problems: list[Problem] = []
-        for (r, col) in sheet.formula_cells:
+        for r, col in sheet.formula_cells:
             if r == number:
                 fname = next((f for f, c in index.items() if c == col), str(col + 1))
                 row_problems.append(Problem(number, fname, "formula"))
@@ -160,10 +199,13 @@ def parse_roster(sheet: Sheet) -> tuple[list[RosterRow], list[Problem]]:
             row_problems.append(Problem(number, "kind", "bad_kind", {"value": text["kind"]}))
         cs = YES_NO.get(fold(text["civil_servant"]))
         if cs is None:
-            row_problems.append(Problem(number, "civil_servant", "bad_yes_no",
-                                        {"value": text["civil_servant"]}))
-        if status in ("official", "probationary") and dates["admitted_on"] is None and not any(
-            p.field == "admitted_on" for p in row_problems
+            row_problems.append(
+                Problem(number, "civil_servant", "bad_yes_no", {"value": text["civil_servant"]})
+            )
+        if (
+            status in ("official", "probationary")
+            and dates["admitted_on"] is None
+            and not any(p.field == "admitted_on" for p in row_problems)
         ):
             row_problems.append(Problem(number, "admitted_on", "admitted_required"))
         birth, admitted = dates["birth_date"], dates["admitted_on"]
@@ -175,16 +217,32 @@ def parse_roster(sheet: Sheet) -> tuple[list[RosterRow], list[Problem]]:
         if name:
             key = (fold(name), birth)
             if key in seen:
-                row_problems.append(Problem(number, "full_name", "duplicate_row",
-                                            {"name": name, "other": seen[key]}))
+                row_problems.append(
+                    Problem(
+                        number, "full_name", "duplicate_row", {"name": name, "other": seen[key]}
+                    )
+                )
             else:
                 seen[key] = number
         if row_problems:
             problems.extend(row_problems)
             continue
         assert status is not None and kind is not None and cs is not None
-        rows.append(RosterRow(number, name, birth, status, admitted, kind, text["party_post"],
-                              text["government_post"], text["mass_org_post"], cs, text["phone"]))
+        rows.append(
+            RosterRow(
+                number,
+                name,
+                birth,
+                status,
+                admitted,
+                kind,
+                text["party_post"],
+                text["government_post"],
+                text["mass_org_post"],
+                cs,
+                text["phone"],
+            )
+        )
     if not sheet.rows:
         problems.append(Problem(0, "", "no_rows"))
     return rows, problems
@@ -194,8 +252,15 @@ class RosterService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def import_file(self, cell_id: int, data: bytes, filename: str = "", *, actor: str = "cli",
-                    skip_bad: bool = False) -> ImportReport:
+    def import_file(
+        self,
+        cell_id: int,
+        data: bytes,
+        filename: str = "",
+        *,
+        actor: str = "cli",
+        skip_bad: bool = False,
+    ) -> ImportReport:
         report = ImportReport()
         try:
             sheet = read_table(data, filename)
@@ -207,8 +272,9 @@ class RosterService:
         report.problems = problems
         report.bad_rows = len({p.row for p in problems if p.row > 1})
         header_broken = any(p.row <= 1 and p.code != "unknown_column" for p in problems)
-        if header_broken or (problems and not skip_bad and
-                             any(p.code != "unknown_column" for p in problems)):
+        if header_broken or (
+            problems and not skip_bad and any(p.code != "unknown_column" for p in problems)
+        ):
             return report
         self._save(cell_id, rows, report, actor)
         return report
@@ -216,7 +282,7 @@ class RosterService:
     def _save(self, cell_id: int, rows: list[RosterRow], report: ImportReport, actor: str) -> None:
         with self.db.session() as s:
             cell = s.get(Organisation, cell_id)
-            if cell is None or cell.parent_id is None and cell.kind != "grassroots":
+            if cell is None or (cell.parent_id is None and cell.kind != "grassroots"):
                 raise UserError("cell_not_found", cell_id=cell_id)
             existing = {
                 (m.name_key, m.birth_date): m
@@ -230,8 +296,9 @@ class RosterService:
                     s.add(m)
                     s.flush()
                     report.created += 1
-                    audit.record(s, actor=actor, entity="member", entity_id=m.id, action="import",
-                                 new=new)
+                    audit.record(
+                        s, actor=actor, entity="member", entity_id=m.id, action="import", new=new
+                    )
                     continue
                 old = {f: getattr(m, f) for f in EXPORT_FIELDS}
                 if old == new and m.removed_at is None:
@@ -241,16 +308,26 @@ class RosterService:
                     setattr(m, f, v)
                 m.removed_at = None
                 report.updated += 1
-                audit.record(s, actor=actor, entity="member", entity_id=m.id, action="update",
-                             old=old, new=new)
+                audit.record(
+                    s,
+                    actor=actor,
+                    entity="member",
+                    entity_id=m.id,
+                    action="update",
+                    old=old,
+                    new=new,
+                )
         report.saved = True
 
     def members(self, cell_id: int) -> list[Member]:
         with self.db.session() as s:
             if s.get(Organisation, cell_id) is None:
                 raise UserError("cell_not_found", cell_id=cell_id)
-            rows = list(s.execute(select(Member).where(
-                Member.cell_id == cell_id, Member.removed_at.is_(None))).scalars())
+            rows = list(
+                s.execute(
+                    select(Member).where(Member.cell_id == cell_id, Member.removed_at.is_(None))
+                ).scalars()
+            )
         return sorted(rows, key=lambda m: sort_key(m.full_name))
 
     def export_xlsx(self, cell_id: int) -> bytes:
@@ -259,7 +336,9 @@ class RosterService:
         members = self.members(cell_id)
         headers = [render_string("errors.yaml", "col_" + f) for f in EXPORT_FIELDS]
         labels = {
-            "status": {v: render_string("errors.yaml", "status_" + v) for v in set(STATUS.values())},
+            "status": {
+                v: render_string("errors.yaml", "status_" + v) for v in set(STATUS.values())
+            },
             "kind": {v: render_string("errors.yaml", "kind_" + v) for v in set(KIND.values())},
         }
         yes, no = render_string("errors.yaml", "yes"), render_string("errors.yaml", "no")

@@ -7,6 +7,9 @@ Tables, by who writes them:
 - secretaries and the office: meetings, ballot entries, facts, overrides, computed results;
 - the reminder sweeper: reminders (one row per message to send);
 - everyone, through the services: the append-only, hash-chained audit log.
+
+What people type (answers, notes, override reasons, phone numbers, and the audit log's copies of
+them) is encrypted at rest (`bot.storage.crypto`, docs/security.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.storage.crypto import EncryptedJSON, EncryptedText
 from bot.storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -84,9 +88,11 @@ class Member(Base):
     government_post: Mapped[str] = mapped_column(String(200), default="")
     mass_org_post: Mapped[str] = mapped_column(String(200), default="")
     civil_servant: Mapped[bool] = mapped_column(Boolean, default=False)
-    phone: Mapped[str] = mapped_column(String(32), default="")
+    phone: Mapped[str] = mapped_column(EncryptedText, default="")
     # A member taken off the roster keeps their history; they can no longer act.
     removed_at: Mapped[datetime | None] = mapped_column()
+    # `kiemdiem erase`: personal fields replaced by a tombstone after the retention period.
+    erased_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -212,8 +218,9 @@ class Answer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("self_reviews.id"), index=True)
     question: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(Text, default="")  # a choice code, a number or free text
-    note: Mapped[str] = mapped_column(Text, default="")  # evidence / remedy, free text
+    # A choice code, a number or free text; encrypted whole (a code is not worth a second column).
+    value: Mapped[str] = mapped_column(EncryptedText, default="")
+    note: Mapped[str] = mapped_column(EncryptedText, default="")  # evidence / remedy, free text
     answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     proxy: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -309,7 +316,7 @@ class Override(Base):
     period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     level: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText)
     by: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -328,8 +335,9 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
-    old: Mapped[Any] = mapped_column(JSON, nullable=True)
-    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # Encrypted: they copy answers, reasons and roster rows. The hash covers the plain values.
+    old: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
+    new: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     proxy: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import bot.storage.crypto
 import bot.storage.types
 ${imports if imports else ""}
 

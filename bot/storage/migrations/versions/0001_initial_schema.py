@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import bot.storage.crypto
 import bot.storage.types
 
 
@@ -29,8 +30,8 @@ def upgrade() -> None:
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("old", sa.JSON(), nullable=True),
-        sa.Column("new", sa.JSON(), nullable=True),
+        sa.Column("old", bot.storage.crypto.EncryptedJSON(), nullable=True),
+        sa.Column("new", bot.storage.crypto.EncryptedJSON(), nullable=True),
         sa.Column("proxy", sa.Boolean(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
@@ -67,8 +68,9 @@ def upgrade() -> None:
         sa.Column("government_post", sa.String(length=200), nullable=False),
         sa.Column("mass_org_post", sa.String(length=200), nullable=False),
         sa.Column("civil_servant", sa.Boolean(), nullable=False),
-        sa.Column("phone", sa.String(length=32), nullable=False),
+        sa.Column("phone", bot.storage.crypto.EncryptedText(), nullable=False),
         sa.Column("removed_at", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("erased_at", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -195,7 +197,7 @@ def upgrade() -> None:
         sa.Column("period_id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("level", sa.String(length=16), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("reason", bot.storage.crypto.EncryptedText(), nullable=False),
         sa.Column("by", sa.String(length=100), nullable=False),
         sa.Column("at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -346,8 +348,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("review_id", sa.Integer(), nullable=False),
         sa.Column("question", sa.String(length=64), nullable=False),
-        sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("value", bot.storage.crypto.EncryptedText(), nullable=False),
+        sa.Column("note", bot.storage.crypto.EncryptedText(), nullable=False),
         sa.Column("answered_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by_member_id", sa.Integer(), nullable=True),
         sa.Column("proxy", sa.Boolean(), nullable=False),
