@@ -11,6 +11,7 @@ settings are checked with a Vietnamese message.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 import uuid
@@ -309,6 +310,12 @@ def test_run_webhook_without_a_secret_says_so(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST")
     monkeypatch.setenv("WEBHOOK_URL", PUBLIC_URL)
     monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
-    run = kiemdiem(monkeypatch, "sqlite:///unused.db", "run", "--webhook")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        run = kiemdiem(monkeypatch, "sqlite:///unused.db", "run", "--webhook")
+    finally:  # `run` sets up logging on the runner's stream, closed once it returns
+        root.handlers[:] = handlers
+        root.setLevel(level)
     assert run.code == 2 and "WEBHOOK_SECRET" in run.err and "Traceback" not in run.err
 
