@@ -31,6 +31,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,8 +174,7 @@ async def run(db_url: str, members: int, processes: int, interval: float, second
     env = {"FLOOD_MAX_UPDATES": "0", crypto.ENV: os.environ[crypto.ENV]}
     async with TelegramEmulator(call_log_size=10_000) as emu:
         bots = [start_webhook_process(emu, db_url, secret=secret, public_url=PUBLIC_URL,
-                                      register=i == 0, log_dir=logs,
-                                      extra_env=dict(env, REMINDER_ENABLED=str(i == 0).lower()))
+                                      register=i == 0, log_dir=logs, extra_env=env)
                 for i in range(processes)]
         try:
             for b in bots:
@@ -224,7 +224,7 @@ async def run(db_url: str, members: int, processes: int, interval: float, second
     mismatched = [m.user.user_id for m in sims
                   if rows.get(m.user.user_id, 0) != len(m.steps)]
     callbacks = sum(1 for r in records if r.kind == "callback_query")
-    return {
+    result = {
         "members": members, "processes": processes, "interval_s": interval,
         "seconds": seconds, "warmup_s": warmup, "joined_in_s": round(joined, 1),
         "offered_per_s": round(members / interval, 1),
@@ -256,6 +256,11 @@ async def run(db_url: str, members: int, processes: int, interval: float, second
         "exit_codes": codes_out,
         "errors": sorted({m.error for m in sims if m.error})[:5],
     }
+    if ok(result):
+        shutil.rmtree(logs, ignore_errors=True)
+    else:
+        result["logs"] = str(logs)  # the bots' output, kept to look at
+    return result
 
 
 def ok(r: dict[str, Any]) -> bool:

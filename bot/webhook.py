@@ -9,7 +9,9 @@ Owns:
   on PostgreSQL, an advisory lock per chat held while an update is handled, so that two
   processes behind a load balancer never handle two updates of one chat at the same time;
 - `migrate_exclusively`: the migrations at start, one process at a time on PostgreSQL;
-- `run_webhook`: the process itself (PTB's `Application.run_webhook`, tornado).
+- `run_webhook`: the process itself (PTB's `Application.run_webhook`, tornado), with the
+  reminder worker only in the process that registers the webhook unless REMINDER_ENABLED says
+  otherwise.
 
 Several processes can answer the same bot because nothing of a conversation lives in memory
 (docs/architecture.md, "State"): a member's place in the questionnaire is the `cursor` of their
@@ -36,6 +38,8 @@ from telegram import Update
 from telegram.ext import Application, Updater
 
 from bot.app import PerChatUpdateProcessor, _chat_key, build_application
+from bot.reminders.worker import ReminderConfig
+from bot.reminders.worker import install as install_reminders
 from bot.services.errors import UserError
 from bot.settings import Settings
 from bot.storage.db import make_engine, normalise_url, upgrade
@@ -281,17 +285,23 @@ def build_webhook_application(
     return app
 
 
+def reminder_config(config: WebhookConfig) -> ReminderConfig:
+    """REMINDER_* as set; when REMINDER_ENABLED is not set, reminders run in the process that
+    registers the webhook only. Each sender paces itself to Telegram's limit for the whole bot,
+    so two senders would together exceed it (docs/deploy.md)."""
+    reminders = ReminderConfig()
+    if "enabled" not in reminders.model_fields_set and not config.register:
+        reminders = reminders.model_copy(update={"enabled": False})
+    return reminders
+
+
 def run_webhook(settings: Settings, *, register: bool | None = None) -> None:
     """Serve the webhook until SIGTERM/SIGINT; then stop taking requests, finish the updates
     already received, and exit. Migrates first (one process at a time)."""
-    from bot.reminders.worker import install as install_reminders
-
     config = webhook_config(settings, register=register)
     migrate_exclusively(settings.database_url)
     app = build_webhook_application(settings, config)
-    # REMINDER_ENABLED=false on all processes but one: each sender paces itself to Telegram's
-    # limit, so two senders would together exceed it (docs/deploy.md).
-    install_reminders(app)
+    install_reminders(app, reminder_config(config))
     log.info("webhook mode: %r, registers: %s", config, config.register)
     app.run_webhook(
         listen=config.listen,

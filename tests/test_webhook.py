@@ -39,7 +39,7 @@ from bot.services.invites import InviteService
 from bot.settings import Settings
 from bot.storage.db import Database, normalise_url, upgrade
 from bot.storage.models import Answer, AuditEntry, SelfReview, TelegramAccount
-from bot.webhook import ChatLocks, chat_lock_key, libpq_url, webhook_config
+from bot.webhook import ChatLocks, chat_lock_key, libpq_url, reminder_config, webhook_config
 from tests.factory import make_org, member_line, vietnamese_names
 
 PUBLIC_URL = "https://kiemdiem.example.vn/telegram"
@@ -86,8 +86,7 @@ async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
     async with TelegramEmulator() as emu:
         bots = [
             start_webhook_process(emu, pg_url, secret=secret, public_url=PUBLIC_URL,
-                                  register=i == 0, log_dir=tmp_path,
-                                  extra_env={"REMINDER_ENABLED": "true" if i == 0 else "false"})
+                                  register=i == 0, log_dir=tmp_path)
             for i in range(2)
         ]  # fmt: skip
         try:
@@ -302,6 +301,20 @@ def test_webhook_settings_are_checked() -> None:
     ).register
     assert not webhook_config(settings(webhook_url=PUBLIC_URL, webhook_secret="x"),
                               register=False).register  # fmt: skip
+
+
+def test_reminders_run_in_the_registering_process_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(_env_file=None, telegram_bot_token="1:x", webhook_url=PUBLIC_URL,
+                        webhook_secret="x")  # type: ignore[call-arg]  # fmt: skip
+    monkeypatch.delenv("REMINDER_ENABLED", raising=False)
+    assert reminder_config(webhook_config(settings)).enabled
+    assert not reminder_config(webhook_config(settings, register=False)).enabled
+    monkeypatch.setenv("REMINDER_ENABLED", "true")  # a dedicated reminder process, by choice
+    assert reminder_config(webhook_config(settings, register=False)).enabled
+    monkeypatch.setenv("REMINDER_ENABLED", "false")
+    assert not reminder_config(webhook_config(settings)).enabled
 
 
 def test_run_webhook_without_a_secret_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

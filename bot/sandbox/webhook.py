@@ -205,7 +205,8 @@ def start_webhook_process(
     extra_env: dict[str, str] | None = None,
 ) -> BotProcess:
     """`python -m bot run --webhook` on `port` (a free one by default), serving the path of
-    `public_url`; it registers the webhook with the emulator only when `register`."""
+    `public_url`; it registers the webhook with the emulator only when `register` (otherwise it
+    runs with `--no-set-webhook`, the command-line way; WEBHOOK_REGISTER=false is the other)."""
     from urllib.parse import urlsplit
 
     port = port or free_port()
@@ -221,14 +222,15 @@ def start_webhook_process(
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
         WEBHOOK_SECRET=secret,
-        WEBHOOK_REGISTER="true" if register else "false",
+        WEBHOOK_REGISTER="true",
         **(extra_env or {}),
     )
+    flags = [] if register else ["--no-set-webhook"]  # it wins over WEBHOOK_REGISTER=true
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"bot-{port}.log"
     log_file = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--webhook"],
+        [sys.executable, "-m", "bot", "run", "--webhook", *flags],
         cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     return BotProcess(proc, port, f"http://127.0.0.1:{port}{path}", log, log_file)
