@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.review.questionnaire import build
 from bot.rules.catalog import load_catalog
 from bot.rules.levels import MemberKind, Rulebook
+from bot.sandbox.demo import vietnamese_names
 from bot.services.facts import FactService
 from bot.services.meetings import Counts, MeetingService
 from bot.services.org import OrgService
@@ -41,59 +42,6 @@ from bot.storage.db import Database, upgrade
 from bot.storage.models import Answer, SelfReview
 from bot.storage.types import utcnow
 
-FAMILY = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-]
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc", "Xuân", "Thu"]
-GIVEN = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Giang",
-    "Hải",
-    "Hạnh",
-    "Hòa",
-    "Hùng",
-    "Khánh",
-    "Lan",
-    "Linh",
-    "Long",
-    "Mai",
-    "Minh",
-    "Nam",
-    "Nga",
-    "Ngọc",
-    "Phúc",
-    "Phương",
-    "Quang",
-    "Sơn",
-    "Tâm",
-    "Thảo",
-    "Thắng",
-    "Trang",
-    "Tuấn",
-    "Uyên",
-    "Việt",
-    "Xuân",
-    "Yến",
-]
-
 
 def _setup(db: Database, cells: int, per_cell: int, rng: random.Random) -> int:
     orgs = OrgService(db)
@@ -101,15 +49,11 @@ def _setup(db: Database, cells: int, per_cell: int, rng: random.Random) -> int:
     cell_ids = [orgs.create_cell(org, f"Chi bộ khu phố {chr(65 + i % 26)}{i // 26 or ''}")
                 for i in range(cells)]  # fmt: skip
     header = "Họ và tên;Ngày sinh;Trạng thái;Ngày vào Đảng;Đối tượng;Chức vụ Đảng\n"
-    used: set[str] = set()
+    names = iter(vietnamese_names(cells * per_cell, seed=rng.randint(0, 10**6)))
     for cell in cell_ids:
         lines = []
         for j in range(per_cell):
-            while True:
-                name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
-                if name not in used:
-                    used.add(name)
-                    break
+            name = next(names)
             status = "dự bị" if j == per_cell - 1 else "chính thức"
             kind = "lãnh đạo, quản lý" if j == 0 else "không giữ chức vụ"
             post = "Bí thư chi bộ" if j == 0 else ""
