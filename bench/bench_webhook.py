@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,13 +44,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bench._common import ROOT, save, summary_ms
 from bot.sandbox import TelegramEmulator
 from bot.sandbox.client import SimUser
 from bot.sandbox.demo import make_org, member_line, vietnamese_names
 from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.postgres import scratch_schema
 from bot.sandbox.scripted import Script, answer_one, prompt
 from bot.sandbox.webhook import (
     WebhookPusher,
@@ -61,7 +61,7 @@ from bot.sandbox.webhook import (
 )
 from bot.services.invites import InviteService
 from bot.storage import crypto
-from bot.storage.db import Database, normalise_url, upgrade
+from bot.storage.db import Database, upgrade
 from bot.storage.models import Answer, SelfReview, TelegramAccount
 
 PUBLIC_URL = "https://kiemdiem.example.vn/telegram"
@@ -80,17 +80,10 @@ def postgres(url: str | None) -> Iterator[str]:
         if proc.returncode != 0:
             raise SystemExit(f"could not start PostgreSQL: {proc.stderr.strip()}")
         url = proc.stdout.strip()
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = create_engine(normalise_url(url))
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
     try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+        with scratch_schema(url, prefix="bench_") as scoped:
+            yield scoped
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
         if workdir:
             subprocess.run([str(script), "stop", workdir], capture_output=True)
 

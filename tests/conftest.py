@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from bot.sandbox.postgres import scratch_schema
 from bot.storage import crypto
-from bot.storage.db import Database, normalise_url, upgrade
+from bot.storage.db import Database, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KIEMDIEM_SHARED_DIR", ROOT.parent / "shared"))
@@ -58,20 +57,6 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([str(script), "stop", workdir], capture_output=True)
 
 
-def _pg_schema_url(server_url: str) -> Iterator[str]:
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = create_engine(normalise_url(server_url))
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in server_url else "?"
-    try:
-        yield f"{server_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database: an SQLite file, then a PostgreSQL schema."""
@@ -81,7 +66,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
     else:
         server = request.getfixturevalue("postgres_server")
-        for url in _pg_schema_url(server):
+        with scratch_schema(server) as url:
             upgrade(url)
             yield url
 

@@ -14,17 +14,17 @@ import asyncio
 import logging
 import re
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bot.sandbox import TelegramEmulator
 from bot.sandbox.client import SimUser
 from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.postgres import scratch_schema
 from bot.sandbox.scripted import Script, answer_one, prompt
 from bot.sandbox.webhook import (
     BotProcess,
@@ -37,7 +37,7 @@ from bot.sandbox.webhook import (
 from bot.services.errors import UserError
 from bot.services.invites import InviteService
 from bot.settings import Settings
-from bot.storage.db import Database, normalise_url, upgrade
+from bot.storage.db import Database, upgrade
 from bot.storage.models import Answer, AuditEntry, SelfReview, TelegramAccount
 from bot.webhook import ChatLocks, chat_lock_key, libpq_url, reminder_config, webhook_config
 from tests.factory import make_org, member_line, vietnamese_names
@@ -50,19 +50,9 @@ INTERNAL = "bot gặp trục trặc"  # templates/messages/errors/internal.j2
 @pytest.fixture
 def pg_url(postgres_server: str) -> Iterator[str]:
     """A migrated, empty schema of the test server (as conftest's `db_url` makes them)."""
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = create_engine(normalise_url(postgres_server))
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_server else "?"
-    url = f"{postgres_server}{sep}options=-csearch_path%3D{schema}"
-    upgrade(url)
-    try:
+    with scratch_schema(postgres_server) as url:
+        upgrade(url)
         yield url
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @dataclass
