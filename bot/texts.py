@@ -96,3 +96,8 @@ def _compiled(name: str, key: str) -> jinja2.Template:
 def render_string(name: str, key: str, /, **context: Any) -> str:
     """Render one keyed string of `templates/<name>` as plain text (no HTML escaping)."""
     return unicodedata.normalize("NFC", _compiled(name, key).render(**context).strip())
+
+
+def label(key: str, /, **params: Any) -> str:
+    """A button label, toast or short phrase from `templates/labels.yaml`."""
+    return render_string("labels.yaml", key, **params)

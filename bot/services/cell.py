@@ -21,12 +21,8 @@ from bot.services.replies import Button, Document, Outcome
 from bot.services.roster import RosterService, report_lines
 from bot.storage.db import Database
 from bot.storage.models import Answer, Member, Organisation, SelfReview, TelegramAccount
-from bot.texts import render, render_string
+from bot.texts import label, render
 from bot.vietnamese import sort_key
-
-
-def label(key: str, **params: object) -> str:
-    return render_string("labels.yaml", key, **params)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,11 @@ from bot.services.results import ResultsService
 from bot.services.spreadsheet import parse_date
 from bot.storage.db import Database
 from bot.storage.models import Member, TelegramAccount
-from bot.texts import render, render_string
+from bot.texts import label, render, render_string
 
 LEVELS = ("HTXSNV", "HTTNV", "HTNV", "KHTNV")
 # Refusals that mean the pending input can never succeed for this user any more.
 _ACCESS_LOST = frozenset({"not_your_cell", "not_linked", "member_removed", "not_a_manager"})
-
-
-def label(key: str, **params: object) -> str:
-    return render_string("labels.yaml", key, **params)
 
 
 class MeetingChat:

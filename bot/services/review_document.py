@@ -39,7 +39,7 @@ def build_document(ctx: Ctx, svc: ReviewService, *, pdf: bool = False) -> Docume
 
 
 def self_review_document(ctx: Ctx, svc: ReviewService) -> SelfReviewDocument:
-    from bot.services.reviews import label
+    from bot.texts import label
 
     cat = ctx.catalog
     answers = ctx.answers

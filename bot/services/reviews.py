@@ -50,15 +50,11 @@ from bot.storage.models import (
     TelegramAccount,
 )
 from bot.storage.types import utcnow
-from bot.texts import render, render_string
+from bot.texts import label, render, render_string
 from bot.vietnamese import clean
 
 SUMMARY = "summary"
 PREVIEW_RULES = ("eligibility.", "self.", "flag.")
-
-
-def label(key: str, **params: Any) -> str:
-    return render_string("labels.yaml", key, **params)
 
 
 @dataclass
@@ -739,9 +735,7 @@ def answers_assessment(
             facts["tasks"] = task_counts(load_tasks(tasks_answer.value))
     else:
         answered = {
-            c.id: answers[f"c.{c.id}"].value
-            for c in catalog.criteria
-            if f"c.{c.id}" in answers
+            c.id: answers[f"c.{c.id}"].value for c in catalog.criteria if f"c.{c.id}" in answers
         }
         if all(c.id in answered for c in catalog.criteria if not c.optional):
             # An optional criterion answered "does not apply" is stored empty and left out.
