@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from bot.rules.engine import rate_unit
+from bot.rules.engine import UnitResult, rate_unit
 from bot.rules.levels import Level
 from bot.rules.output import unit_dict
 from bot.rules.reasons import Param, Params, Reason
@@ -59,12 +59,34 @@ def reason_text(reason: Reason) -> str:
     return text
 
 
+_CASE_KEYS = frozenset(("name", "input", "expect"))
+
+
+def unit_of(doc: object) -> object:
+    """The unit document itself, or the `input` of a test case (`{"name", "input", "expect"}`
+    as in the shared `cases/` folder), so a case file can be rated as it is."""
+    if isinstance(doc, dict) and "input" in doc and _CASE_KEYS.issuperset(doc):
+        return doc["input"]
+    return doc
+
+
 def rate_document(doc: object) -> dict[str, Any]:
     """Validate and rate a whole unit; raises `InputErrors` listing every problem.
 
     `doc` is the parsed JSON (use `load_document` to keep fractional numbers exact; plain
     `json.loads` floats are accepted too and read as the decimal they print as).
     """
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return unit_dict(rate_unit_document(doc), reason_text)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def rate_unit_document(doc: object) -> UnitResult:
+    """`rate_document` before the texts: the typed result; raises `InputErrors`."""
     # A unit of 200,000 members allocates millions of small acyclic objects; the cyclic garbage
     # collector would rescan them over and over (more than half the run time) for nothing.
     gc_was_on = gc.isenabled()
@@ -74,7 +96,7 @@ def rate_document(doc: object) -> dict[str, Any]:
             unit = parse_unit(doc)
         except InvalidUnit as exc:
             raise InputErrors(exc.problems) from None
-        return unit_dict(rate_unit(unit), reason_text)
+        return rate_unit(unit)
     finally:
         if gc_was_on:
             gc.enable()
@@ -95,23 +117,28 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
+# The exact decoder: fractions as Decimal, NaN/Infinity refused, duplicate keys refused.
+DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_pairs
+)
+
+
+def decode_text(data: str | bytes) -> str:
+    """The document's text: UTF-8 (a BOM is dropped); raises `InputErrors`."""
+    if isinstance(data, bytes):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputErrors([f"file: not UTF-8 text (byte {exc.start})"]) from None
+    return data[1:] if data.startswith("\ufeff") else data
+
+
 def load_document(text: str | bytes) -> object:
     """Parse a batch JSON document exactly (fractions as `Decimal`); raises `InputErrors`."""
     gc_was_on = gc.isenabled()
     gc.disable()  # see rate_document
     try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8-sig")
-        elif text.startswith("\ufeff"):
-            text = text[1:]
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_pairs,
-        )
-    except UnicodeDecodeError as exc:
-        raise InputErrors([f"file: not UTF-8 text (byte {exc.start})"]) from None
+        return DECODER.decode(decode_text(text))
     except json.JSONDecodeError as exc:
         raise InputErrors(
             [f"file: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]

@@ -24,6 +24,31 @@ def _register() -> None:
             importlib.import_module(f"{__name__}.{info.name}")
 
 
+def _register_only(command: str) -> bool:
+    """Register just the module named like `command` when it defines that command: `kiemdiem
+    rate` then starts without importing the bot, the database layer and the documents (about
+    a second). False when there is no such module; `--help` and the rest register everything."""
+    import importlib.util
+
+    if command.startswith("_") or not command.isidentifier():
+        return False
+    if importlib.util.find_spec(f"{__name__}.{command}") is None:
+        return False
+    importlib.import_module(f"{__name__}.{command}")
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    names |= {g.name or "" for g in app.registered_groups}
+    return command in names
+
+
+@app.callback()
+def _root() -> None:
+    """Kiểm điểm bot: office command line."""
+
+
 def main() -> None:
-    _register()
+    import sys
+
+    args = sys.argv[1:]
+    if not (args and _register_only(args[0])):
+        _register()
     app()

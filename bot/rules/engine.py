@@ -8,9 +8,11 @@ proposal and the caps from facts (§5.4). Then, across each cap group, the cap o
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.rules import caps as caps_rules
 from bot.rules import eligibility, excellent_cap, organisation, self_level, votes
@@ -217,54 +219,79 @@ def rate_member(
     )
 
 
-class _Group:
-    __slots__ = ("base", "candidates")
+@dataclass(slots=True)
+class GroupTally:
+    """What the cap on the top level needs of one cap group: G and the HTXSNV candidates."""
 
-    def __init__(self) -> None:
-        self.base = 0
-        self.candidates: list[Candidate] = []
+    base: int = 0  # members of the group proposed HTTNV or higher, before the cap
+    candidates: list[Candidate] = field(default_factory=list)  # in member order
 
 
-def rate_unit(unit: Unit) -> UnitResult:
-    """Rate every member of the unit, apply the top-level cap per group, rate the organisation.
+class CapDecision(NamedTuple):
+    """The top-level cap's word on one candidate: its reason, and whether it drops to HTTNV."""
 
-    Member ids must be unique (the validator checks it for batch files).
-    """
-    rulebook, plan, as_of = unit.rulebook, unit.plan, unit.as_of
-    if len({m.id for m in unit.members}) != len(unit.members):
-        raise ValueError("member ids must be unique within a unit")
+    id: str
+    demoted: bool
+    tie: bool
+    reason: Reason
+
+
+def rate_members(
+    members: Sequence[MemberInput], rulebook: Rulebook, plan: Plan, as_of: date
+) -> list[MemberResult]:
+    """§5.1–§5.4 for each member (no cross-member step)."""
     latest = latest_rated_admission(as_of)
-    results = [rate_member(m, rulebook, plan, as_of, latest) for m in unit.members]
+    return [rate_member(m, rulebook, plan, as_of, latest) for m in members]
 
-    groups: dict[str, _Group] = {}
-    by_id: dict[str, MemberResult] = {}
+
+def tally_groups(
+    members: Sequence[MemberInput],
+    results: Sequence[MemberResult],
+    rulebook: Rulebook,
+    plan: Plan,
+    into: dict[str, GroupTally] | None = None,
+) -> dict[str, GroupTally]:
+    """Count each cap group's base and collect its HTXSNV candidates, groups in order of first
+    appearance. Tallying consecutive slices of the members `into` one dict gives the same
+    result as tallying them all at once."""
+    groups: dict[str, GroupTally] = {} if into is None else into
     rule = plan.vote_rule
     ranked_by_points = rulebook is R2025
-    for m, r in zip(unit.members, results, strict=True):
+    for m, r in zip(members, results, strict=True):
         grp = groups.get(r.cap_group)
         if grp is None:
-            grp = groups[r.cap_group] = _Group()
+            grp = groups[r.cap_group] = GroupTally()
         p = r.proposed
         if p is HTXSNV or p is HTTNV:
             grp.base += 1
             if p is HTXSNV:
+                points = r.self_points if ranked_by_points else None
                 if m.ballot is not None:
                     v, of = excellent_votes(m.ballot, rule)
-                    cand = Candidate(m.id, v, of, r.self_points if ranked_by_points else None)
+                    grp.candidates.append(Candidate(m.id, v, of, points))
                 else:
-                    cand = Candidate(m.id, None, None, r.self_points if ranked_by_points else None)
-                grp.candidates.append(cand)
-                by_id[m.id] = r
-
-    cap_results = [_apply_top_cap(name, grp, plan, rulebook, by_id) for name, grp in groups.items()]
-    org = organisation_level(r.final for r in results if r.rated and r.final is not None)
-    org_result = OrganisationResult(None, None) if org is None else OrganisationResult(*org)
-    return UnitResult(rulebook, tuple(results), tuple(cap_results), org_result)
+                    grp.candidates.append(Candidate(m.id, None, None, points))
+    return groups
 
 
-def _apply_top_cap(
-    name: str, grp: _Group, plan: Plan, rulebook: Rulebook, by_id: dict[str, MemberResult]
-) -> CapGroupResult:
+def merge_tallies(parts: Iterable[dict[str, GroupTally]]) -> dict[str, GroupTally]:
+    """The tallies of consecutive slices of the members, as one (the order of `parts`)."""
+    merged: dict[str, GroupTally] = {}
+    for part in parts:
+        for name, t in part.items():
+            m = merged.get(name)
+            if m is None:
+                merged[name] = GroupTally(t.base, list(t.candidates))
+            else:
+                m.base += t.base
+                m.candidates.extend(t.candidates)
+    return merged
+
+
+def top_cap(
+    name: str, grp: GroupTally, plan: Plan, rulebook: Rulebook
+) -> tuple[CapGroupResult, list[CapDecision]]:
+    """§5.5 for one cap group: the group's result and a decision per candidate."""
     alloc = allocate(grp.base, grp.candidates, plan.excellent_cap)
     c = TOP_CAP[rulebook]
     common: Params = (
@@ -273,21 +300,22 @@ def _apply_top_cap(
         ("group", name),
         ("small_unit", int(alloc.small_unit)),
     )
-    for cand in alloc.selected:
-        r = by_id[cand.id]
-        r.reasons.append(Reason("top_cap.selected", c, _cand_params(cand) + common))
-    for cand in alloc.over:
-        r = by_id[cand.id]
-        r.final = HTTNV
-        r.reasons.append(Reason("top_cap.over", c, _cand_params(cand) + common))
+    decisions = [
+        CapDecision(x.id, False, False, Reason("top_cap.selected", c, _cand_params(x) + common))
+        for x in alloc.selected
+    ]
+    decisions += [
+        CapDecision(x.id, True, False, Reason("top_cap.over", c, _cand_params(x) + common))
+        for x in alloc.over
+    ]
     tie_params: Params = (("tied", len(alloc.ties)), ("free", alloc.free_places))
-    for cand in alloc.ties:
-        r = by_id[cand.id]
-        r.final = HTTNV
-        if Flag.TIE_AT_CAP not in r.flags:
-            r.flags.append(Flag.TIE_AT_CAP)
-        r.reasons.append(Reason("top_cap.tie", c, _cand_params(cand) + common + tie_params))
-    return CapGroupResult(
+    decisions += [
+        CapDecision(
+            x.id, True, True, Reason("top_cap.tie", c, _cand_params(x) + common + tie_params)
+        )
+        for x in alloc.ties
+    ]
+    result = CapGroupResult(
         group=name,
         base=alloc.base,
         max_excellent=alloc.max_excellent,
@@ -297,6 +325,43 @@ def _apply_top_cap(
         free_places=alloc.free_places,
         small_unit=alloc.small_unit,
     )
+    return result, decisions
+
+
+def apply_decision(r: MemberResult, d: CapDecision) -> None:
+    """Write a top-level cap decision into the candidate's result."""
+    if d.demoted:
+        r.final = HTTNV
+    if d.tie and Flag.TIE_AT_CAP not in r.flags:
+        r.flags.append(Flag.TIE_AT_CAP)
+    r.reasons.append(d.reason)
+
+
+def organisation_result(finals: Iterable[Level]) -> OrganisationResult:
+    """§5.6 over the rated members' final levels."""
+    org = organisation_level(finals)
+    return OrganisationResult(None, None) if org is None else OrganisationResult(*org)
+
+
+def rate_unit(unit: Unit) -> UnitResult:
+    """Rate every member of the unit, apply the top-level cap per group, rate the organisation.
+
+    Member ids must be unique (the validator checks it for batch files).
+    """
+    rulebook, plan = unit.rulebook, unit.plan
+    if len({m.id for m in unit.members}) != len(unit.members):
+        raise ValueError("member ids must be unique within a unit")
+    results = rate_members(unit.members, rulebook, plan, unit.as_of)
+    tallies = tally_groups(unit.members, results, rulebook, plan)
+    by_id = {r.id: r for r in results if r.proposed is HTXSNV}
+    cap_results = []
+    for name, grp in tallies.items():
+        group_result, decisions = top_cap(name, grp, plan, rulebook)
+        for d in decisions:
+            apply_decision(by_id[d.id], d)
+        cap_results.append(group_result)
+    org = organisation_result(r.final for r in results if r.rated and r.final is not None)
+    return UnitResult(rulebook, tuple(results), tuple(cap_results), org)
 
 
 def _cand_params(cand: Candidate) -> Params:

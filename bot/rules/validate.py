@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from bot.rules.levels import Grade, Level, MemberKind, MemberStatus, Rulebook
 from bot.rules.model import (
@@ -278,9 +278,16 @@ def _date(rep: _Report, who: str, field: str, x: object, cache: dict[str, date])
 # --- the document ----------------------------------------------------------------------------
 
 
-def parse_unit(doc: object) -> Unit:
-    """The typed unit of a batch document; raises `InvalidUnit` with every problem."""
-    rep = _Report()
+class UnitHeader(NamedTuple):
+    """A document's unit-wide part, valid, and its members still raw."""
+
+    rulebook: Rulebook
+    as_of: date
+    plan: Plan
+    raw_members: list[object]
+
+
+def _header(rep: _Report, doc: object) -> tuple[Rulebook | None, date | None, Plan, object]:
     top = _obj(rep, "file", "", doc, _TOP_KEYS)
     if top is None:
         raise InvalidUnit(rep.lines)
@@ -296,12 +303,19 @@ def parse_unit(doc: object) -> Unit:
         as_of = _date(rep, "file", "as_of", top["as_of"], {})
     plan = _plan(rep, top.get("plan"), rulebook or Rulebook.R2019)
     raw_members = top.get("members")
-    members: list[MemberInput] = []
     if raw_members is None:
         rep.bad("file", "members", "missing")
     elif type(raw_members) is not list:
         rep.bad("file", "members", f"expected a list, got {_show(raw_members)}")
-    else:
+    return rulebook, as_of, plan, raw_members
+
+
+def parse_unit(doc: object) -> Unit:
+    """The typed unit of a batch document; raises `InvalidUnit` with every problem."""
+    rep = _Report()
+    rulebook, as_of, plan, raw_members = _header(rep, doc)
+    members: list[MemberInput] = []
+    if type(raw_members) is list:
         parser = _MemberParser(rep, rulebook, plan)
         for i, raw in enumerate(raw_members):
             m = parser.member(i, raw)
@@ -310,6 +324,36 @@ def parse_unit(doc: object) -> Unit:
     if rep.lines or rulebook is None or as_of is None:
         raise InvalidUnit(rep.lines)
     return Unit(rulebook=rulebook, as_of=as_of, plan=plan, members=tuple(members))
+
+
+def unit_header(doc: object) -> UnitHeader | None:
+    """The unit-wide part of a document when it is valid, else None (`parse_unit` says why).
+
+    With `members_slice` this lets a large unit be validated in parts, in parallel."""
+    rep = _Report()
+    try:
+        rulebook, as_of, plan, raw_members = _header(rep, doc)
+    except InvalidUnit:
+        return None
+    if rep.lines or rulebook is None or as_of is None or type(raw_members) is not list:
+        return None
+    return UnitHeader(rulebook, as_of, plan, raw_members)
+
+
+def members_slice(header: UnitHeader, lo: int, hi: int) -> list[MemberInput] | None:
+    """The members `lo:hi` when every one of them is valid (ids unique within the slice), else
+    None; the caller checks uniqueness across slices and asks `parse_unit` for the problems."""
+    rep = _Report()
+    parser = _MemberParser(rep, header.rulebook, header.plan)
+    out: list[MemberInput] = []
+    member = parser.member
+    raw = header.raw_members
+    for i in range(lo, hi):
+        m = member(i, raw[i])
+        if m is None:
+            return None
+        out.append(m)
+    return None if rep.lines else out
 
 
 def _plan(rep: _Report, x: object, rulebook: Rulebook) -> Plan:

@@ -45,10 +45,13 @@ def test_rate_a_file(tmp_path: Path) -> None:
     assert proc.stderr == b""
     text = proc.stdout.decode("utf-8")
     assert "Hoàn thành" in text  # ensure_ascii=False: Vietnamese as it is
-    assert text.startswith('{\n  "rulebook": "2025"')  # indent 2
+    assert text.startswith('{"rulebook": "2025", "members": [\n{"id": "m1", ')  # a line each
     out = json.loads(text)
     m = out["members"][0]
     assert (m["self_points"], m["self_level"], m["proposed"]) == (90, "HTXSNV", "HTXSNV")
+    pretty = kiemdiem(str(path), "--indent", "2")
+    assert pretty.stdout.decode("utf-8").startswith('{\n  "rulebook": "2025"')
+    assert json.loads(pretty.stdout) == out
 
 
 def test_rate_from_stdin_same_output(tmp_path: Path) -> None:
