@@ -240,8 +240,12 @@ def _worker(conn: Connection, s: str, start: int, stop: int | None) -> None:
         if fd is None:
             conn.send_bytes(blob)
         else:
-            _write_all(fd, b",\n")
-            _write_all(fd, blob)
+            try:
+                _write_all(fd, b",\n")
+                _write_all(fd, blob)
+            except BrokenPipeError:  # the reader went away (`| head`): the parent says so
+                conn.send(False)
+                return
             conn.send(True)
     finally:
         conn.close()
@@ -345,8 +349,10 @@ def _lead(text: str, out: IO[bytes], top: _Top, stop: int | None, conns: list[Co
             if fd is None:
                 out.write(b",\n")
                 out.write(c.recv_bytes())
-            elif c.recv() is not True:
-                raise EOFError
+            elif (done := c.recv()) is not True:
+                raise BrokenPipeError if done is False else EOFError
+    except BrokenPipeError:
+        raise
     except (EOFError, OSError) as exc:
         raise RuntimeError("a rating worker stopped while the result was written") from exc
     out.write(tail_bytes(groups, organisation_result(finals.elements())))

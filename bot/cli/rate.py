@@ -9,6 +9,7 @@ or `file` first), no traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, NoReturn
 
@@ -57,6 +58,9 @@ def rate(
         else:
             result = rate_document(unit_of(load_document(data)))
             sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=indent) + "\n")
+        sys.stdout.flush()
     except InputErrors as exc:
         _fail(exc.problems)
-    sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from bot.batch import InputErrors, load_document, rate_document, unit_of
 from bot.batch_parallel import write_parallel
 from bot.batch_stream import write_rating
 from bot.sandbox.units import REGIMES, organisation
-from tests.rules.test_shared_cases import CASES
+from tests.rules.test_shared_cases import CASES, ROOT
 
 
 def _stream(data: str | bytes, workers: int) -> bytes:
@@ -120,3 +122,21 @@ def test_a_case_file_is_rated_by_its_input() -> None:
     doc = _unit(700, "2023", "hd07-2011", False, seed=19)
     case = json.dumps({"name": "big", "input": doc, "expect": {}})
     assert json.loads(_stream(case, 2)) == rate_document(doc)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path, jobs: str) -> None:
+    path = tmp_path / "unit.json"
+    path.write_text(json.dumps(_unit(3000, "2019", "kh61-2021", True, seed=23)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "rate", str(path), "--jobs", jobs],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100).startswith(b'{"rulebook": "2019"')
+    proc.stdout.close()  # like `| head`: the rest (megabytes) has nowhere to go
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert err == b""
