@@ -68,6 +68,10 @@ def test_encrypted_columns_are_the_free_text_ones() -> None:
         ("overrides", "reason"),
         ("audit_log", "old"),
         ("audit_log", "new"),
+        ("collective_sections", "text"),
+        ("collective_comments", "text"),
+        ("collective_comments", "answer"),
+        ("residence_feedback", "other"),  # "Nhận xét khác" of the residence's feedback
     }
 
 
@@ -236,3 +240,18 @@ async def test_mydata_sends_own_data_protected(
     assert any(e["action"] == "link_telegram" for e in data["audit"])
     assert theirs["reviews"][0]["answers"][0]["value"] == SECRET
     assert SECRET not in caplog.text  # never logged
+
+
+def test_opened_tokens_are_remembered_but_never_confused() -> None:
+    from bot.storage import crypto
+
+    ring = crypto.Keyring([crypto.generate_key()])
+    a, b = ring.encrypt("Trả lời A"), ring.encrypt("Trả lời A")
+    assert a != b  # a token is unique per encryption: a remembered one is always its own text
+    assert ring.decrypt(a) == ring.decrypt(a) == ring.decrypt(b) == "Trả lời A"
+    other = crypto.Keyring([crypto.generate_key()])
+    with pytest.raises(crypto.DataKeysError):
+        other.decrypt(a)  # what one keyring opened does not open in another
+    tampered = a[:-4] + ("AAAA" if not a.endswith("AAAA") else "BBBB")
+    with pytest.raises(crypto.DataKeysError):
+        ring.decrypt(tampered)
