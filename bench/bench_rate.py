@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import save  # noqa: E402
 from bot.sandbox.units import REGIMES, organisation  # noqa: E402
 
 
@@ -116,6 +117,7 @@ def main() -> None:
         "results": rows,
     }
     print(json.dumps(summary, indent=2))
+    print(f"saved {save('rate', summary)}")
 
 
 if __name__ == "__main__":

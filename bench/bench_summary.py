@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._common import save
 from bot.review.questionnaire import build
 from bot.rules.catalog import load_catalog
 from bot.rules.levels import MemberKind, Rulebook
@@ -166,8 +167,10 @@ def main() -> None:
         timings["summary .xlsx (results + render)"], timings["summary .docx (results + render)"]
     )
     print(f"summary goal < 2 s: {'met' if goal < 2 else 'NOT met'} ({goal:.3f} s)")
-    print(json.dumps({"members": members, "cells": args.cells, "dialect": db.dialect,
-                      "seconds": {k: round(v, 4) for k, v in timings.items()}}))  # fmt: skip
+    data = {"members": members, "cells": args.cells, "dialect": db.dialect,
+            "seconds": {k: round(v, 4) for k, v in timings.items()}}  # fmt: skip
+    print(json.dumps(data))
+    print(f"saved {save('summary', data)}")
     db.dispose()
     tmp.cleanup()
 
