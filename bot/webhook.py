@@ -8,7 +8,7 @@ Owns:
 - `ClusterUpdateProcessor`: the per-chat ordering of `bot.app.PerChatUpdateProcessor` plus,
   on PostgreSQL, an advisory lock per chat held while an update is handled, so that two
   processes behind a load balancer never handle two updates of one chat at the same time;
-- `migrate_exclusively`: the migrations at start, one process at a time on PostgreSQL;
+- the migrations at start: `bot.storage.db.upgrade`, one process at a time on PostgreSQL;
 - `run_webhook`: the process itself (PTB's `Application.run_webhook`, tornado), with the
   reminder worker only in the process that registers the webhook unless REMINDER_ENABLED says
   otherwise.
@@ -31,9 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 from telegram import Update
 from telegram.ext import Application, Updater
 
@@ -42,16 +40,15 @@ from bot.reminders.worker import ReminderConfig
 from bot.reminders.worker import install as install_reminders
 from bot.services.errors import UserError
 from bot.settings import Settings
-from bot.storage.db import make_engine, normalise_url, upgrade
+from bot.storage.db import normalise_url, upgrade
 
 log = logging.getLogger(__name__)
 
 # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-# Advisory lock keys. The two-int form (chats) and the one-bigint form (the migration lock,
-# the audit chain's lock in bot.services.audit) are separate key spaces in PostgreSQL.
+# Advisory lock keys. The two-int form (chats) and the one-bigint form (the migration lock in
+# bot.storage.db, the audit chain's lock in bot.services.audit) are separate key spaces.
 _CHAT_LOCK_CLASS = 0x6B64_6368  # "kdch"
-_MIGRATE_LOCK = 0x6B64_6D67  # "kdmg"
 
 
 @dataclass(frozen=True)
@@ -245,21 +242,9 @@ class ClusterUpdateProcessor(PerChatUpdateProcessor):
 
 
 def migrate_exclusively(url: str) -> None:
-    """`upgrade(url)`, on PostgreSQL under a session advisory lock, so that processes started
-    together do not run the same migration twice (the later ones find the schema current)."""
-    if make_url(normalise_url(url)).get_backend_name() != "postgresql":
-        upgrade(url)
-        return
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATE_LOCK})
-            try:
-                upgrade(url)
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATE_LOCK})
-    finally:
-        engine.dispose()
+    """The migrations at start; `upgrade` itself takes turns with other processes on
+    PostgreSQL (an advisory lock), so processes started together do not race."""
+    upgrade(url)
 
 
 class _NoRegisterUpdater(Updater):

@@ -67,7 +67,11 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+async def cluster(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Cluster]:
+    """Two webhook processes; `indirect` parametrisation gives them extra environment."""
+    extra_env: dict[str, str] = getattr(request, "param", {})
     db = Database(pg_url)
     org = make_org(db, [member_line(n) for n in vietnamese_names(10, seed=5)],
                    rulebook="2025", year=2025)  # fmt: skip
@@ -76,7 +80,7 @@ async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
     async with TelegramEmulator() as emu:
         bots = [
             start_webhook_process(emu, pg_url, secret=secret, public_url=PUBLIC_URL,
-                                  register=i == 0, log_dir=tmp_path)
+                                  register=i == 0, log_dir=tmp_path, extra_env=extra_env)
             for i in range(2)
         ]  # fmt: skip
         try:
@@ -232,6 +236,71 @@ async def test_double_taps_on_two_processes_are_handled_once(cluster: Cluster) -
         assert cursor != before[user.user_id][0] and answers == before[user.user_id][1] + 1
         toasts = [e.answer.text for e in c.emu.events(user.user_id) if e.answer is not None]
         assert len(toasts) == 2 and sum(1 for t in toasts if t) == 1, toasts
+
+
+async def test_an_update_telegram_delivers_again_is_handled_once(cluster: Cluster) -> None:
+    """Telegram resends a webhook update whose 200 it did not get: here the member's typed work
+    unit reaches both processes at the same moment (a retry landing on the other process while
+    the first still handles it) and then once more. Applied once, answered once; without
+    `processed_updates` the second copy would go to the next question (the task list)."""
+    c = cluster
+    user, header = await _at_first_question(c, 820_100, c.codes[1])
+    await answer_one(user, header, Script())  # the header; the work unit is asked next
+    await _settled(c)
+    before = _state(c.db, user.user_id)
+    sent = len(c.emu.sent)
+    c.pusher.paused = True
+    user.send("Ủy ban nhân dân xã An Bình")
+    await c.emu.wait_until(lambda: bool(c.emu._pending), timeout=5)
+    record = c.emu._pending[0]
+    answers = await asyncio.gather(
+        *(post_update(b.url, record.payload, c.secret) for b in c.bots)
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    c.pusher.release()  # and the pusher's own delivery: a third copy
+    await _settled(c)
+    await c.emu.wait_until(lambda: len(c.emu.sent) > sent, timeout=10)
+    await asyncio.sleep(1.0)  # room for a second answer, if there were one
+    cursor, answers_now, _audit = _state(c.db, user.user_id)
+    assert answers_now == before[1] + 1 and cursor == "tasks"
+    with c.db.session() as s:
+        stored = s.execute(select(Answer.question)).scalars().all()
+    assert stored.count("unit") == 1 and "tasks" not in stored
+    new = [r for r in c.emu.sent[sent:] if r.chat_id == user.user_id]
+    assert [r.method for r in new] == ["sendMessage"], [(r.method, r.params) for r in new]
+
+
+@pytest.mark.parametrize("cluster", [{"WEBHOOK_CHAT_LOCK": "false"}], indirect=True)
+async def test_copies_of_one_update_at_once_without_chat_locks(cluster: Cluster) -> None:
+    """Without the per-chat lock nothing keeps two copies of one update apart: each member's
+    button press reaches both processes at the same moment, and both may write the same answer
+    row before either records the update. The one that then fails on the unique key finds the
+    update recorded by the other and stays silent: one answer, no error message."""
+    c = cluster
+    warm, first = await _at_first_question(c, 820_200, c.codes[9])
+    await answer_one(warm, first, Script())
+    members = [await _at_first_question(c, 820_210 + i, c.codes[2 + i]) for i in range(6)]
+    before = {u.user_id: _state(c.db, u.user_id) for u, _ in members}
+    c.pusher.paused = True
+    for user, msg in members:
+        await user.click_data(_answer_data(msg), msg, wait=False)
+    await c.emu.wait_until(lambda: len(c.emu._pending) == len(members), timeout=5)
+    copies = [r.payload for r in c.emu._pending]
+    answers = await asyncio.gather(
+        *(post_update(b.url, payload, c.secret) for payload in copies for b in c.bots)
+    )
+    assert {a.status_code for a in answers} == {200}
+    c.pusher.release()
+    await _settled(c)
+    await asyncio.sleep(1.0)  # room for a late second answer, if there were one
+    for user, _ in members:
+        texts = [m.text or "" for m in user.messages()]
+        assert not any(INTERNAL in t for t in texts), texts[-3:]
+        cursor, answers_now, _audit = _state(c.db, user.user_id)
+        assert answers_now == before[user.user_id][1] + 1 and cursor != before[user.user_id][0]
+        toasts = [e for e in c.emu.events(user.user_id) if e.kind == "callback_answer"]
+        assert len(toasts) == 1
+    assert c.emu.stats.errors(method="answerCallbackQuery") == {}
 
 
 async def test_chat_locks_exclude_across_connections(pg_url: str) -> None:

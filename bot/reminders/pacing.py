@@ -17,11 +17,16 @@ behind them (PTB issue #3689). AIORateLimiter stays for replies as their safety 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
 
 # Methods that put a new message into a chat: the ones flood control counts.
 SEND_ENDPOINTS = frozenset({
@@ -96,16 +101,40 @@ class Pacer:
 
 
 class SharingRateLimiter(AIORateLimiter):
-    """AIORateLimiter for interactive replies that also tells the reminder pacer about them."""
+    """AIORateLimiter for interactive replies that also tells the reminder pacer about them,
+    and tries a reply again when Telegram answers 5xx or does not answer in time.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    `retry_delays`: the pauses before each new attempt after a `NetworkError` (a 5xx, a timeout,
+    a broken connection; not a `BadRequest`, which is final). A 5xx means the request was not
+    carried out, so trying again is safe. A timeout is not so clear: the request may have been
+    carried out and only the answer lost; trying again then sends a message twice, which is the
+    one duplicate allowed (no answer, no way to know). A repeated edit fails as "not modified"
+    and a repeated answer to a button as "query is too old"; `deliver` ignores both.
+    """
+
+    def __init__(self, *args: Any, retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pacer: Pacer | None = None
+        self.retry_delays = retry_delays
+        self.network_retries = 0  # attempts made again (for tests and logs)
 
     async def process_request(self, callback: Any, args: Any, kwargs: Any, endpoint: str,
                               data: dict[str, Any], rate_limit_args: Any) -> Any:
         if self.pacer is not None and endpoint in SEND_ENDPOINTS:
             chat = data.get("chat_id")
             self.pacer.note_interactive(chat if isinstance(chat, int) else None)
-        return await super().process_request(callback, args, kwargs, endpoint, data,
-                                              rate_limit_args)
+        for delay in (*self.retry_delays, None):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                      rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # TimedOut included
+                if delay is None:
+                    raise
+                self.network_retries += 1
+                log.warning("telegram %s: %s; trying again in %ss", endpoint,
+                            type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
