@@ -126,10 +126,23 @@ def build_application(
     from bot import handlers
 
     handlers.register(app)
+    if app.job_queue is not None:  # forget handled update ids once Telegram cannot resend them
+        app.job_queue.run_repeating(_prune_updates, interval=3600, first=600,
+                                    name="prune_processed_updates")
     return app
 
 
-COMMANDS = ("review", "summary", "back", "cancel", "cell", "proxy", "mydata", "help")
+async def _prune_updates(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    from bot.storage.db import prune_processed_updates
+
+    services: Services = context.application.bot_data["services"]
+    removed = await services.call(prune_processed_updates, services.db)
+    log.info("processed updates pruned: %d", removed)
+
+
+COMMANDS = (
+    "review", "summary", "back", "cancel", "cell", "collective", "proxy", "mydata", "help",
+)  # fmt: skip
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -156,3 +169,4 @@ def run_polling(settings: Settings) -> None:
     app = build_application(settings)
     install_reminders(app)  # the sweeper job and its paced sender (bot/reminders/worker.py)
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import delete, select, text, update
 
 from bot.sandbox import TelegramEmulator
 from bot.sandbox.client import SimUser
@@ -21,7 +21,7 @@ from bot.services.invites import InviteService
 from bot.services.meetings import MeetingService
 from bot.services.org import OrgService
 from bot.storage.db import Database
-from bot.storage.models import Answer, Base, SelfReview, TelegramAccount
+from bot.storage.models import Answer, Base, ResidenceFeedback, SelfReview, TelegramAccount
 
 SECRET = "BÍ MẬT RIÊNG của đồng chí Hai: điều trị bệnh"
 INTERNAL_ERROR = "Xin lỗi, bot gặp trục trặc"
@@ -59,6 +59,9 @@ class World:
     cell_b: int
     period_id: int
     people: dict[str, Person] = field(default_factory=dict)
+    # Residence feedback forms: "request" (cell B's member, asked of cell A), "draft" (cell A's
+    # second member, being entered by cell A itself).
+    residence: dict[str, int] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Person:
         return self.people[key]
@@ -99,13 +102,42 @@ def build_world(url: str) -> World:
         s.flush()
         s.add(Answer(review_id=review.id, question="unit", value=SECRET, note=""))
         s.add(Answer(review_id=review.id, question="s.2", value=SECRET, note=SECRET))
+        request = ResidenceFeedback(
+            period_id=org.period_id,
+            member_id=world["mem_b"].member_id,
+            residence_cell_id=org.cell_id,
+            source="residence",
+            status="requested",
+            requested_by=f"member:{world['sec_b'].member_id}",
+        )
+        draft = ResidenceFeedback(
+            period_id=org.period_id,
+            member_id=world["mem_a2"].member_id,
+            source="cell",
+            status="draft",
+            requested_by=f"member:{world['sec_a'].member_id}",
+        )
+        s.add_all([request, draft])
+        s.flush()
+        world.residence = {"request": request.id, "draft": draft.id}
     return world
 
 
 def reset_state(world: World) -> None:
-    """Forget every pending input and proxy entry, so one case never leaks into the next."""
+    """Forget every pending input and proxy entry, and put the residence forms back as built,
+    so one case never leaks into the next."""
     with world.db.session() as s:
         s.execute(update(TelegramAccount).values(awaiting="", acting_for_member_id=None))
+        if world.residence:
+            forms = list(world.residence.values())
+            s.execute(delete(ResidenceFeedback).where(ResidenceFeedback.id.not_in(forms)))
+            for row in s.execute(select(ResidenceFeedback)).scalars():
+                request = row.id == world.residence["request"]
+                row.residence_cell_id = world.cell_a if request else None
+                row.source = "residence" if request else "cell"
+                row.status = "requested" if request else "draft"
+                row.cursor, row.answers, row.other = 1, {}, ""
+                row.answered_by, row.answered_at = "", None
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:

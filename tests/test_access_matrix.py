@@ -46,7 +46,8 @@ from tests.access_world import (
 ROLES = ("unlinked", "mem_a", "sec_a", "dep_a", "office")
 # Refusals that mean "you may not": an allowed action must never answer with one of these.
 ACCESS_CODES = ("not_linked", "not_your_cell", "not_a_manager", "not_your_reminder",
-                "member_removed", "proxy_revoked")  # fmt: skip
+                "member_removed", "proxy_revoked", "roles_office_only",
+                "residence_not_yours")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ def callback_cases(world: World, role: str) -> list[Case]:
             return Case(data, "not_linked")
         return Case(data, None if _manages(world, role, cell) else "not_your_cell")
 
+    def office_case(data: str, *, mismatch: bool = False) -> Case:
+        if role == "unlinked":
+            return Case(data, "not_linked")
+        if role != "office":
+            return Case(data, "roles_office_only")
+        return Case(data, "stale_button" if mismatch else None)
+
     for cell in (a, b):
         for action in ("progress", "export", "invites", "roster"):
             cases.append(cell_case(f"cm:{cell}:{action}", cell))
@@ -87,6 +95,12 @@ def callback_cases(world: World, role: str) -> list[Case]:
         cases.append(cell_case(f"rm:log:{cell}:0", cell))
         cases.append(cell_case(f"rm:mem:{cell}:0", cell))
         cases.append(cell_case(f"rm:nudge:{cell}", cell))
+        cases.append(cell_case(f"fa:l:{cell}:0", cell))
+        cases.append(cell_case(f"fa:b:{cell}:0", cell))
+        cases.append(cell_case(f"rf:l:{cell}:0", cell))
+        cases.append(cell_case(f"rf:b:{cell}:0", cell))
+        for data in (f"ro:v:{cell}", f"ro:b:{cell}", f"ro:m:{cell}", f"ro:i:{cell}"):
+            cases.append(office_case(data))
     # A ballot names its cell and its member: the member must be of that cell.
     for cell, member in ((a, "mem_a"), (b, "mem_b"), (a, "mem_b")):
         data = f"bl:{cell}:{world[member].member_id}"
@@ -94,10 +108,49 @@ def callback_cases(world: World, role: str) -> list[Case]:
         if case.expect is None and member == "mem_b" and cell == a:
             case = Case(data, "stale_button")
         cases.append(case)
+    # The meeting's programme and minutes name the meeting (and the member): its cell's managers.
+    from bot.storage.models import Meeting
+
+    with world.db.session() as s:
+        meeting_of = {c: m for c, m in s.execute(select(Meeting.cell_id, Meeting.id)).all()}
+    for cell in (a, b):
+        for action in ("menu", "concl", "absent", "chair", "place", "prog"):
+            cases.append(cell_case(f"mr:{meeting_of[cell]}:{action}", cell))
+    for cell, member in ((a, "mem_a2"), (b, "mem_b"), (a, "mem_b")):
+        data = f"mr:{meeting_of[cell]}:concl:{world[member].member_id}"
+        case = cell_case(data, cell)
+        if case.expect is None and member == "mem_b" and cell == a:
+            case = Case(data, "minutes_member_unknown")
+        cases.append(case)
     for member, cell in (("mem_a2", a), ("mem_b", b)):
         mid = world[member].member_id
         for data in (f"ov:{mid}", f"ol:{mid}:HTNV", f"px:{mid}", f"ul:{mid}", f"rm:pause:{mid}:0"):
             cases.append(cell_case(data, cell))
+        # Facts and the residence's feedback of a member: their own cell's managers only.
+        for data in (f"fa:m:{mid}", f"fa:k:{mid}:di", f"fa:k:{mid}:sl", f"fa:v:{mid}:di:1",
+                     f"rf:m:{mid}", f"rf:a:{mid}", f"rf:s:{mid}:{a if cell == b else b}",
+                     f"rf:e:{mid}", f"rf:r:{mid}", f"rf:d:{mid}",
+                     f"rf:p:{mid}:{a if cell == b else b}"):  # fmt: skip
+            cases.append(cell_case(data, cell))
+        # Roles: the office only, for a member of the cell the data names.
+        for data in (f"ro:p:{cell}:{mid}", f"ro:c:{cell}:{mid}:d", f"ro:g:{cell}:{mid}:d",
+                     f"ro:j:{cell}:{mid}", f"ro:k:{cell}:{mid}:s"):  # fmt: skip
+            cases.append(office_case(data))
+    # Roles naming a cell and a member of another cell: refused as stale even for the office.
+    cases.append(office_case(f"ro:g:{a}:{world['mem_b'].member_id}:d", mismatch=True))
+    # The residence form cell B asked of cell A: only cell A's secretary and deputy answer it;
+    # the draft cell A enters itself: cell A's managers (the office above included).
+    request, draft = world.residence["request"], world.residence["draft"]
+    for data in (f"ra:{request}", f"ra:{request}:1:1"):
+        if role == "unlinked":
+            cases.append(Case(data, "not_linked"))
+        else:
+            cases.append(Case(data, None if role in ("sec_a", "dep_a") else "residence_not_yours"))
+    for data in (f"ra:{draft}", f"ra:{draft}:1:2"):
+        if role == "unlinked":
+            cases.append(Case(data, "not_linked"))
+        else:
+            cases.append(Case(data, None if _manages(world, role, a) else "residence_not_yours"))
     # A member's own reminder buttons: only their own member id.
     own = world[role].member_id if role != "unlinked" else None
     for target in ("self", "mem_a2", "mem_b"):
@@ -118,7 +171,7 @@ def callback_cases(world: World, role: str) -> list[Case]:
 
 def command_cases(role: str) -> list[Case]:
     commands = ("/start", "/help", "/review", "/back", "/summary", "/cancel", "/cell", "/proxy",
-                "/proxy_end", "/reminders", "/calendar", "/mydata")  # fmt: skip
+                "/proxy_end", "/reminders", "/calendar", "/mydata", "/collective")  # fmt: skip
     out: list[Case] = []
     for c in commands:
         if role == "unlinked":
@@ -343,7 +396,9 @@ async def test_secretary_demoted_mid_meeting(world: World) -> None:
                 select(TelegramAccount).where(TelegramAccount.telegram_user_id == sec.tg)
             ).scalar_one()
             assert account.awaiting == ""  # the dead input is forgotten
-        assert changed_tables(before, snapshot(world.db)) == ["telegram_accounts"]
+        # ... and the update that forgot it is recorded as handled (bot/storage/db.py)
+        assert changed_tables(before, snapshot(world.db)) == [
+            "processed_updates", "telegram_accounts"]
         # Their next message is theirs again (their own review), not a count.
         user.send("3 1 0 0")
         assert (await user.expect_reply()).text != UserError("not_your_cell").message()

@@ -72,6 +72,8 @@ def test_encrypted_columns_are_the_free_text_ones() -> None:
         ("collective_comments", "text"),
         ("collective_comments", "answer"),
         ("residence_feedback", "other"),  # "Nhận xét khác" of the residence's feedback
+        ("meeting_conclusions", "text"),  # the chair's conclusion on a member
+        ("meeting_absences", "reason"),  # why a member was absent
     }
 
 

@@ -23,9 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bot.handlers import facts as facts_handlers
 from bot.handlers import meeting as meeting_handlers
 from bot.handlers import reminders as reminder_handlers
+from bot.handlers import residence as residence_handlers
 from bot.handlers import review as review_handlers
+from bot.handlers import roles as roles_handlers
 from bot.handlers.flood import FloodGuard
 from bot.review.questionnaire import build, parse_points
 from bot.rules.catalog import load_catalog
@@ -40,8 +43,24 @@ from bot.services.roster import RosterService
 from bot.services.spreadsheet import MAX_UPLOAD_BYTES
 from bot.settings import Settings
 from bot.storage.db import upgrade
-from bot.storage.models import Answer, BallotEntry, Member, Override, SelfReview, TelegramAccount
-from tests.access_world import World, barrier, build_world, internal_errors, snapshot
+from bot.storage.models import (
+    Answer,
+    BallotEntry,
+    Fact,
+    Member,
+    Override,
+    ResidenceFeedback,
+    SelfReview,
+    TelegramAccount,
+)
+from tests.access_world import (
+    World,
+    barrier,
+    build_world,
+    internal_errors,
+    reset_state,
+    snapshot,
+)
 
 FUZZ = settings(
     max_examples=40,
@@ -176,21 +195,37 @@ def _count(world: World, model: type) -> int:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-@pytest.mark.parametrize("what", ["meeting", "ballot", "override"])
+@pytest.mark.parametrize(
+    "what", ["meeting", "ballot", "override", "fact_number", "fact_tasks", "residence"]
+)
 def test_secretary_typed_input(world: World, services: Services, what: str) -> None:
     member = world["mem_a"].member_id
+    request = world.residence["request"]
     pending = {"meeting": f"meeting:{world.cell_a}", "ballot": f"ballot:{world.cell_a}:{member}",
-               "override": f"override:{member}:HTNV"}[what]  # fmt: skip
+               "override": f"override:{member}:HTNV", "fact_number": f"fact:{member}:sl",
+               "fact_tasks": f"fact:{member}:tk",
+               "residence": f"residence:{request}"}[what]  # fmt: skip
 
     @FUZZ
     @given(text=HOSTILE)
     def check(text: str) -> None:
+        reset_state(world)
+        if what == "residence":  # the residence form of cell B's member, at its free text
+            with world.db.session() as s:
+                row = s.get(ResidenceFeedback, request)
+                assert row is not None
+                row.cursor = 7
         _await(world, pending)
         ballots, overrides = _count(world, BallotEntry), _count(world, Override)
+        facts = _count(world, Fact)
         out = _call(services.on_text, world["sec_a"].tg, text)
         if out is None:  # refused: nothing stored
             assert _count(world, BallotEntry) == ballots
             assert _count(world, Override) == overrides
+            assert _count(world, Fact) == facts
+            with world.db.session() as s:
+                row = s.get(ResidenceFeedback, request)
+                assert row is not None and row.status == "requested" and row.other == ""
 
     check()
 
@@ -216,6 +251,12 @@ def dispatch(services: Services, tg: int, data: str) -> Outcome | None:
         return _call(services.cell.on_button, tg, data)
     if re.match(meeting_handlers.PATTERN, data):
         return _call(services.meeting_chat.on_button, tg, data)
+    if re.match(facts_handlers.PATTERN, data):
+        return _call(services.fact_chat.on_button, tg, data)
+    if re.match(residence_handlers.PATTERN, data):
+        return _call(services.residence.on_button, tg, data)
+    if re.match(roles_handlers.PATTERN, data):
+        return _call(services.roles.on_button, tg, data, "bot")
     if re.match(review_handlers.REVIEW_CALLBACKS, data):
         return _call(services.reviews.on_button, tg, data)
     return None  # the fallback handler's toast
@@ -233,6 +274,9 @@ PAYLOADS = st.one_of(
               st.sampled_from(["open", "snz", "hrs", "hr", "view", "log", "mem", "nudge",
                                "pause", "resume"]), NUMBER, NUMBER),
     st.from_regex(meeting_handlers.PATTERN, fullmatch=True),
+    st.from_regex(facts_handlers.PATTERN, fullmatch=True),
+    st.from_regex(residence_handlers.PATTERN, fullmatch=True),
+    st.from_regex(roles_handlers.PATTERN, fullmatch=True),
     st.from_regex(reminder_handlers.REMINDER_CALLBACKS, fullmatch=True),
     st.from_regex(review_handlers.REVIEW_CALLBACKS, fullmatch=True),
     st.from_regex(CELL, fullmatch=True),
@@ -252,6 +296,10 @@ def test_button_payloads(world: World, services: Services, role: str) -> None:
     tricky += [f"rm:pause:{huge}:0", f"rm:resume:{own}:{huge}", f"rm:hr:{own}:{huge}",
                f"rm:snz:{own}:{huge}", f"rm:open:{huge}", f"rm:view:{huge}", f"rm:nudge:{huge}",
                f"t:tasks:{huge}:on_time", f"a:c.1:{huge}", f"e:{huge}"]  # fmt: skip
+    big = "9" * 12  # the longest id the workspace patterns take (bot/handlers/facts.py, …)
+    tricky += [f"fa:m:{big}", f"fa:v:{big}:di:1", f"fa:l:{world.cell_a}:{big}", f"rf:m:{big}",
+               f"rf:s:{own}:{big}", f"ra:{big}", f"ra:{big}:1:1", f"ro:v:{big}",
+               f"ro:g:{world.cell_a}:{big}:s", f"rf:l:{world.cell_a}:{big}"]  # fmt: skip
     for data in tricky:
         _await(world, "")
         dispatch(services, tg, data)

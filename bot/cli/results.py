@@ -1,6 +1,7 @@
 """`kiemdiem results`, `kiemdiem override` and `kiemdiem export …`: the proposals from the
 database (with `--json`, exactly the output shape of `kiemdiem rate`), a decision that departs
-from them, and the documents (summary, minutes, charts, the office's CSV)."""
+from them, and the documents (summary, ballot count minutes, the meeting's programme and
+minutes, charts, the office's CSV)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 from bot.cli import app
 from bot.cli._common import database, echo_json, handles_errors
 from bot.services.errors import UserError
+from bot.services.meeting_minutes import MeetingMinutesService
 from bot.services.replies import Document
 from bot.services.reports import ReportService
 from bot.services.results import ResultsService, render_view
@@ -86,6 +88,24 @@ def export_minutes(cell_id: int, file: Path) -> None:
     """Biên bản kiểm phiếu của chi bộ ra .docx."""
     _suffix(file, ("docx",))
     _write(file, ReportService(database()).minutes("cli", cell_id))
+
+
+@export_app.command("programme")
+@handles_errors
+def export_programme(cell_id: int, file: Path) -> None:
+    """Chương trình hội nghị kiểm điểm của chi bộ (Kế hoạch 61-KH/TU) ra .docx."""
+    _suffix(file, ("docx",))
+    service = MeetingMinutesService(database())
+    _write(file, service.programme("cli", service.meeting_for_cell("cli", cell_id)))
+
+
+@export_app.command("meeting-minutes")
+@handles_errors
+def export_meeting_minutes(cell_id: int, file: Path) -> None:
+    """Biên bản hội nghị (thành phần, kết luận của người chủ trì, kết quả bỏ phiếu) ra .docx."""
+    _suffix(file, ("docx",))
+    service = MeetingMinutesService(database())
+    _write(file, service.minutes("cli", service.meeting_for_cell("cli", cell_id)))
 
 
 @export_app.command("chart")

@@ -239,7 +239,9 @@ def indicator_chart_png(
                     fill = _shade(value, submitted)
                     draw.rectangle([cx + 2, y + 2, cx + col_w - 2, y + row_h - 2], fill=fill)
                     w, _ = _text_size(draw, value, f_cell)
-                    colour = "white" if fill[0] < 120 else INK
+                    # White on the darker reds (perceived luminance), so the number reads.
+                    dark = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2] < 150
+                    colour = "white" if dark else INK
                     draw.text((cx + (col_w - w) // 2, y + 5), value, font=f_cell, fill=colour)
                 draw.line([(x0, y + row_h), (width - 20, y + row_h)], fill=GRID)
                 y += row_h

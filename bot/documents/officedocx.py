@@ -185,7 +185,8 @@ def append_rows(
     fonts = "".join(f' w:{a}="{FONT}"' for a in ("ascii", "hAnsi", "eastAsia", "cs"))
     half_points = round(size * 2)
     for row in rows:
-        parts = [f"<w:tr {nsdecls('w')}>"]
+        # cantSplit: a member's row is never cut in two by a page break.
+        parts = [f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/></w:trPr>"]
         col = 0
         for text, align, bold, span in row:
             width = int(Cm(sum(widths[col : col + span])).twips)
@@ -224,12 +225,20 @@ def shade(cell: _Cell, fill: str = "E7E6E6") -> None:
     tcpr.append(el)
 
 
-def signatures(doc: Document, blocks: Sequence[tuple[str, str]], hint: str) -> None:
-    """Signature blocks side by side: (title, role) each, with the hint and room to sign."""
+def signatures(
+    doc: Document,
+    blocks: Sequence[tuple[str, str]],
+    hint: str,
+    names: Sequence[str] = (),
+) -> None:
+    """Signature blocks side by side: (title, role) each, with the hint and room to sign, and
+    under it the signer's name when `names` gives one (same order as `blocks`)."""
     table = doc.add_table(rows=1, cols=len(blocks))
     _no_borders(table)
+    keep_together(table)
     width = usable_width(doc) // len(blocks)
-    for cell, (title, role) in zip(table.rows[0].cells, blocks, strict=True):
+    signers = list(names) + [""] * (len(blocks) - len(names))
+    for cell, (title, role), name in zip(table.rows[0].cells, blocks, signers, strict=True):
         cell.width = width
         if not title:  # an empty block keeps its place (a signature on the right only)
             continue
@@ -239,6 +248,14 @@ def signatures(doc: Document, blocks: Sequence[tuple[str, str]], hint: str) -> N
         para(cell, hint, italic=True, align="center", size=12)
         for _ in range(4):
             para(cell, "", align="center")
+        if name:
+            para(cell, name, bold=True, align="center")
+
+
+def keep_together(table: Table) -> None:
+    """No row of the table is cut by a page break (a signature block moves whole)."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def to_bytes(doc: Document) -> bytes:

@@ -21,9 +21,16 @@ from bot.documents import officedocx as ox
 from bot.documents.xlsx import BORDER, FONT
 
 # Column widths: .xlsx in characters (a Vietnamese full name needs about 26), .docx in cm
-# (landscape A4 leaves 26.2 cm between the margins).
-XLSX_WIDTHS = (5, 27, 22, 11, 12, 13, 13, 12, 11, 11, 38)
-DOCX_WIDTHS = (1.0, 3.9, 2.6, 2.0, 1.6, 2.0, 2.0, 1.6, 2.0, 2.1, 5.4)
+# (landscape A4 leaves 26.2 cm between the margins; at 11 pt 4.9 cm holds a name such as
+# "Nguyễn Thị Phương Thảo" on one line, and a level's code "HTXSNV" needs 2.0 cm, with
+# 2.1 for "HTXSNV*"). The residence column (5) holds a short summary of the Mẫu 04 answers
+# ("Biểu dương; 5/5 nội dung mức cao nhất"): about 20 characters a line keeps it to two or
+# three lines.
+XLSX_WIDTHS = (5, 27, 22, 11, 20, 13, 13, 12, 11, 11, 32)
+DOCX_WIDTHS = (0.9, 4.9, 2.2, 2.0, 2.9, 2.0, 2.1, 1.7, 2.0, 2.0, 3.5)
+# Columns of codes and numbers, centred; the others (names, posts, the residence's summary,
+# notes) are text, left-aligned from the top. 1-based, as openpyxl counts.
+CENTRED = (1, 4, 6, 7, 8, 9, 10)
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class SummaryLine:
     name: str
     posts: str = ""
     self_rating: str = ""  # (4)
-    residence: str = ""  # (5) the residence's feedback (Mẫu 04), filled by hand
+    residence: str = ""  # (5) the residence's feedback (Mẫu 04) in short, once answered
     civil_servant: str = ""  # (6)
     committee: str = ""  # (7) the chi ủy's own level, when it decided one
     mass_org: str = ""  # (8) filled by hand
@@ -116,13 +123,13 @@ def render_xlsx(doc: SummaryDocument) -> bytes:
             c = ws.cell(row=row, column=col, value=value)
             c.font = bold if line.heading else normal
             c.border = BORDER
-            c.alignment = centre if col in (1, 4, 5, 6, 7, 8, 9, 10) else top
+            c.alignment = centre if col in CENTRED else top
         if line.heading:
             ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncol)
         else:
             # Spreadsheet programs do not grow a row for wrapped text written by a library:
             # give it the height of its longest cell.
-            ws.row_dimensions[row].height = 16 * _lines(values, XLSX_WIDTHS)
+            ws.row_dimensions[row].height = 15 * _lines(values, XLSX_WIDTHS) + 3
         row += 1
     row += 1
     for text in doc.footer:
@@ -150,15 +157,28 @@ def render_xlsx(doc: SummaryDocument) -> bytes:
 
 
 def _lines(values: list[object], widths: tuple[int, ...]) -> int:
-    """How many lines the tallest cell of a row wraps to (about 1.1 characters per width unit
-    for Times New Roman 12 with Vietnamese marks)."""
+    """How many lines the tallest cell of a row wraps to: words wrapped greedily at about 1.2
+    characters per width unit (Times New Roman 12 with Vietnamese marks, as LibreOffice and
+    Excel lay it out)."""
     most = 1
     for value, width in zip(values, widths, strict=False):
         text = "" if value is None else str(value)
-        per_line = max(int(width / 1.1), 1)
-        lines = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
-        most = max(most, lines)
+        per_line = max(int(width * 1.2), 1)
+        most = max(most, sum(_wrapped(part, per_line) for part in text.split("\n")))
     return most
+
+
+def _wrapped(text: str, per_line: int) -> int:
+    """Lines of `text` wrapped at word boundaries (a word longer than a line is cut)."""
+    lines, used = 1, 0
+    for word in text.split():
+        size = len(word)
+        if used and used + 1 + size > per_line:
+            lines, used = lines + 1, 0
+        while size > per_line:
+            lines, size = lines + 1, size - per_line
+        used = size if not used else used + 1 + size
+    return lines
 
 
 def render_docx(doc: SummaryDocument) -> bytes:
@@ -181,7 +201,7 @@ def render_docx(doc: SummaryDocument) -> bytes:
             continue
         rows.append(
             [
-                (str(value), "center" if col in (0, 3, 4, 5, 6, 7, 8, 9) else "left", False, 1)
+                (str(value), "center" if col + 1 in CENTRED else "left", False, 1)
                 for col, value in enumerate(line.values())
             ]
         )

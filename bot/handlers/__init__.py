@@ -13,14 +13,19 @@ from telegram.ext import Application
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from bot.handlers import (
         cell,
+        collective,
         errors,
+        facts,
         fallback,
         flood,
         meeting,
+        minutes,
         privacy,
         proxy,
         reminders,
+        residence,
         review,
+        roles,
         start,
     )
 
@@ -30,6 +35,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     proxy.register(app)
     cell.register(app)
     meeting.register(app)
+    facts.register(app)
+    residence.register(app)
+    roles.register(app)
+    minutes.register(app)
+    collective.register(app)
     review.register(app)
     privacy.register(app)
     fallback.register(app)  # last of group 0: only button presses no handler above claimed

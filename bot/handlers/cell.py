@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.app import Context
-from bot.handlers.common import run_service
+from bot.handlers.common import allowed, run_service
 from bot.services.errors import UserError
 from bot.services.spreadsheet import MAX_UPLOAD_BYTES
 
@@ -45,6 +45,12 @@ async def on_document(update: Update, context: Context) -> None:
     assert document is not None
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:
         await run_service(update, context, _raise, "upload_too_large")
+        return
+    # Who may send a roster is checked before anything is downloaded.
+    if not await allowed(
+        update, context, context.services.cell.check_upload, update.effective_user.id,
+        message.caption or "",
+    ):
         return
     file = await document.get_file()
     data = bytes(await file.download_as_bytearray())

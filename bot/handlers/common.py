@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services.errors import UserError
@@ -62,7 +64,12 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
             await query.answer(outcome.toast[:200] or None, show_alert=outcome.alert)
         except BadRequest:
             log.info("callback query too old to answer")
+        except NetworkError as exc:  # still failing after the retries: send the reply anyway
+            log.warning("could not answer a callback query: %s", type(exc).__name__)
     for reply in outcome.replies:
+        if reply.chat_id is not None:
+            await _notify(context, reply)
+            continue
         if reply.document is not None:
             doc = reply.document
             await context.bot.send_document(
@@ -90,17 +97,34 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
             )
 
 
+async def _notify(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    """A message to another person's chat: best effort, their own update is not failed by it
+    (they blocked the bot, or never opened it); what it announces also waits in their /cell."""
+    assert reply.chat_id is not None
+    try:
+        await context.bot.send_message(
+            reply.chat_id, reply.text[:4096], reply_markup=markup(reply), parse_mode=ParseMode.HTML
+        )
+    except TelegramError as exc:
+        log.info("could not notify chat %s: %s", reply.chat_id, exc)
+
+
 async def run_service(
     update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., Outcome], *args: Any
 ) -> None:
     """Call a synchronous service off the event loop and deliver what it says.
 
     A `UserError` (the user's input is wrong, or not allowed) becomes its Vietnamese message and
-    changes nothing; anything else propagates to the error handler.
+    changes nothing; anything else propagates to the error handler. The call is the update's
+    unit of work (`Services.run`): an update Telegram delivers again after it was handled gets
+    no second answer, and a database briefly unavailable is retried or the user asked to resend.
     """
     services = context.application.bot_data["services"]
     try:
-        outcome = await services.call(fn, *args)
+        result = await services.run(update.update_id, update_digest(update), fn, *args)
+        if result is None:  # handled before: a redelivery changes nothing and says nothing
+            return
+        outcome = result
     except UserError as exc:
         outcome = Outcome()
         if update.callback_query is not None:
@@ -109,6 +133,26 @@ async def run_service(
         else:
             outcome.say(html.escape(exc.message()))
     await deliver(update, context, outcome)
+
+
+async def allowed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, check: Callable[..., None], *args: Any
+) -> bool:
+    """A service's permission check before the handler does work of its own (downloading a
+    file): True, or False once the refusal is delivered."""
+    try:  # not the update's unit of work (that comes after), but retried the same way
+        await context.application.bot_data["services"].run(None, "", check, *args)
+    except UserError as exc:
+        await deliver(update, context, Outcome().say(html.escape(exc.message())))
+        return False
+    return True
+
+
+def update_digest(update: Update) -> str:
+    """What tells a redelivery of an update (the same content) from a new update that reuses
+    its id."""
+    body = json.dumps(update.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
 
 
 def is_private(update: Update) -> bool:

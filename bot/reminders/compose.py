@@ -78,6 +78,8 @@ def owing_view(cell: CellState) -> list[dict[str, Any]]:
 def compose(row: ClaimedRow, ctx: Context, now: datetime, tz: tzinfo) -> Outgoing | None:
     """The message of a claimed row; None when there is nothing left to say (a digest of a
     cell where everyone has submitted, a cell that no longer exists)."""
+    if row.kind in planning.COLLECTIVE_KINDS:
+        return _collective(row)
     cell = ctx.cell_of(row)
     if cell is None:
         return None
@@ -109,3 +111,24 @@ def compose(row: ClaimedRow, ctx: Context, now: datetime, tz: tzinfo) -> Outgoin
                       **view)
         return Outgoing(row.id, row.kind, row.chat_id, text, (), row.attempts)
     return None
+
+
+def _collective(row: ClaimedRow) -> Outgoing | None:
+    """A leadership collective's draft, comment or answer: the text from the row's payload,
+    with the buttons to read the draft and to comment (or, for the head, to answer)."""
+    p = row.payload
+    cid = p.get("collective_id")
+    if not isinstance(cid, int):
+        return None
+    text = render(f"reminders/{row.kind}.j2", p=p)
+    if row.kind == planning.COLLECTIVE_COMMENT:
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (Button(rm_label("btn_collective_comments"), f"cv:{cid}:cmts"),),
+        )
+    else:
+        buttons = (
+            (Button(rm_label("btn_collective_read"), f"cv:{cid}:doc"),
+             Button(rm_label("btn_collective_comment"), f"cv:{cid}:cmt")),
+        )  # fmt: skip
+    return Outgoing(row.id, row.kind, row.chat_id, text, buttons, row.attempts)
+

@@ -26,7 +26,13 @@ OVERDUE = "overdue"  # after it, while the cell has not met
 NUDGE = "nudge"  # the secretary pressed "remind now"
 DIGEST = "digest"  # to the secretary: who is late, what the cell still owes
 UNREACHABLE = "unreachable"  # to the secretary: a member blocked the bot
-KINDS = (DUE, OVERDUE, NUDGE, DIGEST, UNREACHABLE)
+# A leadership collective's report (bot/services/collectives.py): the draft to each member,
+# a member's comment to the head, the head's answer to the commenter. Made when they happen.
+COLLECTIVE_DRAFT = "collective_draft"
+COLLECTIVE_COMMENT = "collective_comment"
+COLLECTIVE_REPLY = "collective_reply"
+COLLECTIVE_KINDS = frozenset({COLLECTIVE_DRAFT, COLLECTIVE_COMMENT, COLLECTIVE_REPLY})
+KINDS = (DUE, OVERDUE, NUDGE, DIGEST, UNREACHABLE, *sorted(COLLECTIVE_KINDS))
 # Reminders about the member's own draft: pointless once it is submitted.
 MEMBER_KINDS = frozenset({DUE, OVERDUE, NUDGE})
 # Automatic member reminders: at most one a day reaches a member.

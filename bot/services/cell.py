@@ -14,9 +14,10 @@ from bot.review.questionnaire import build
 from bot.rules.catalog import load_catalog
 from bot.rules.levels import MemberKind, Rulebook
 from bot.services.access import Actor, managed_cells, require_actor, require_cell_manager
+from bot.services.cycle import cell_steps
 from bot.services.errors import UserError
 from bot.services.invites import InviteService
-from bot.services.org import current_period
+from bot.services.org import current_period, root_of
 from bot.services.replies import Button, Document, Outcome
 from bot.services.roster import RosterService, report_lines
 from bot.storage.db import Database
@@ -50,12 +51,13 @@ class CellService:
             if not cells:
                 raise UserError("not_a_manager")
             if cell_id is None and len(cells) > 1:
-                rows = [(Button(_name(s, c), f"cm:{c}:menu"),) for c in cells]
-                return Outcome().say(render("cell/choose.j2", count=len(cells)), *rows)
+                choices = [(Button(_name(s, c), f"cm:{c}:menu"),) for c in cells]
+                return Outcome().say(render("cell/choose.j2", count=len(cells)), *choices)
             cell = cell_id if cell_id is not None else cells[0]
             require_cell_manager(s, actor, cell)
             name = _name(s, cell)
-        rows = [
+            office = ("office", root_of(s, cell).id) in actor.roles
+        rows: list[tuple[Button, ...]] = [
             (
                 Button(label("btn_cell_progress"), f"cm:{cell}:progress"),
                 Button(label("btn_cell_invites"), f"cm:{cell}:invites"),
@@ -69,6 +71,14 @@ class CellService:
                 Button(label("btn_cell_results"), f"rs:{cell}:view"),
             ),
         ]
+        rows.append(
+            (
+                Button(label("btn_cell_facts"), f"fa:l:{cell}:0"),
+                Button(label("btn_cell_residence"), f"rf:l:{cell}:0"),
+            )
+        )
+        if office:  # only the office grants the cell's secretary and deputy
+            rows.append((Button(label("btn_cell_roles"), f"ro:v:{cell}"),))
         return Outcome().say(render("cell/menu.j2", name=name, cell_id=cell), *rows)
 
     def on_button(self, tg_user: int, data: str) -> Outcome:
@@ -113,15 +123,25 @@ class CellService:
             Document(f"danh-sach-chi-bo-{cell_id}.xlsx", data, caption=name)
         )
 
+    def check_upload(self, tg_user: int, caption: str) -> None:
+        """May `tg_user` send a roster (into the cell their caption names)? Checked before the
+        file is fetched from Telegram: nobody else makes the bot download anything."""
+        with self.db.session() as s:
+            self._upload_cell(s, tg_user, caption)
+
+    def _upload_cell(self, s: Session, tg_user: int, caption: str) -> tuple[Actor, int]:
+        actor = require_actor(s, tg_user)
+        cells = managed_cells(s, actor)
+        if not cells:
+            raise UserError("upload_not_expected")
+        cell_id = _cell_from_caption(caption, cells)
+        require_cell_manager(s, actor, cell_id)
+        return actor, cell_id
+
     def import_upload(self, tg_user: int, data: bytes, filename: str, caption: str) -> Outcome:
         """A spreadsheet sent in chat: into the sender's cell, or the cell named in the caption."""
         with self.db.session() as s:
-            actor = require_actor(s, tg_user)
-            cells = managed_cells(s, actor)
-            if not cells:
-                raise UserError("upload_not_expected")
-            cell_id = _cell_from_caption(caption, cells)
-            require_cell_manager(s, actor, cell_id)
+            actor, cell_id = self._upload_cell(s, tg_user, caption)
             name = _name(s, cell_id)
         report = self.roster.import_file(cell_id, data, filename, actor=actor.label)
         return Outcome().say(
@@ -225,6 +245,7 @@ class CellService:
             self._check(s, tg_user, cell_id)
             rows = self.progress_rows(s, cell_id)
             name = _name(s, cell_id)
+            order = cell_steps(s, cell_id)  # the order of the cycle, when the cell has a chi ủy
         groups = {
             state: [r for r in rows if r.state == state]
             for state in ("submitted", "in_progress", "not_started", "not_linked")
@@ -234,7 +255,8 @@ class CellService:
             buttons.append((Button(label("btn_nudge_late"), f"rm:nudge:{cell_id}"),))
         buttons.append((Button(label("btn_back_to_cell"), f"cm:{cell_id}:menu"),))
         return Outcome().say(
-            render("cell/progress.j2", name=name, groups=groups, total=len(rows)), *buttons
+            render("cell/progress.j2", name=name, groups=groups, total=len(rows), order=order),
+            *buttons,
         )
 
     def _check(self, s: Session, tg_user: int, cell_id: int) -> Actor:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import audit
 from bot.services.errors import UserError
+from bot.services.org import apply_role
 from bot.storage.db import Database
 from bot.storage.models import Invite, Member, Organisation, TelegramAccount
 from bot.storage.types import utcnow
@@ -41,6 +42,7 @@ class Linked:
     full_name: str
     cell_name: str
     already: bool
+    role: str = ""  # the role the invite carried and the member now holds ("" for none)
 
 
 def new_code() -> str:
@@ -88,6 +90,7 @@ class InviteService:
                 select(Invite)
                 .where(
                     Invite.member_id == m.id,
+                    Invite.role == "",  # an invite carrying a role is never handed out here
                     Invite.used_at.is_(None),
                     Invite.revoked_at.is_(None),
                     Invite.expires_at > now,
@@ -146,9 +149,14 @@ class InviteService:
             if inv.expires_at <= now:
                 raise UserError("invite_expired")
             if mine is not None:
-                if mine.member_id == member.id:
+                if mine.member_id != member.id:
+                    raise UserError("account_linked_elsewhere")
+                if not inv.role:
                     return Linked(member.id, member.full_name, cell_name, already=True)
-                raise UserError("account_linked_elsewhere")
+                # Already linked: the invite only brings the role, and is used up by it.
+                inv.used_at, inv.used_by = now, telegram_user_id
+                apply_role(s, member.id, inv.role, actor=f"invite:{inv.id}")
+                return Linked(member.id, member.full_name, cell_name, True, inv.role)
             taken = s.execute(
                 select(TelegramAccount).where(TelegramAccount.member_id == member.id)
             ).scalar()
@@ -172,4 +180,46 @@ class InviteService:
                 action="link_telegram",
                 new={"invite_id": inv.id},
             )
-            return Linked(member.id, member.full_name, cell_name, already=False)
+            if inv.role:
+                apply_role(s, member.id, inv.role, actor=f"invite:{inv.id}")
+            return Linked(member.id, member.full_name, cell_name, False, inv.role)
+
+    def role_invite(
+        self, s: Session, member: Member, role: str, *, actor: str, now: datetime | None = None
+    ) -> InviteLine:
+        """A new one-time code that links its opener to `member` and gives them `role` in the
+        member's cell (inside the caller's unit of work). Earlier unused codes for the same
+        member and role are revoked, so only the newest link works."""
+        now = now or utcnow()
+        for old in s.execute(
+            select(Invite).where(
+                Invite.member_id == member.id,
+                Invite.role == role,
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+            )
+        ).scalars():
+            old.revoked_at = now
+        inv = Invite(
+            code=new_code(),
+            member_id=member.id,
+            created_at=now,
+            expires_at=now + self.ttl,
+            role=role,
+        )
+        s.add(inv)
+        s.flush()
+        audit.record(
+            s,
+            actor=actor,
+            entity="invite",
+            entity_id=member.id,
+            action="create",
+            new={
+                "invite_id": inv.id,
+                "role": role,
+                "cell_id": member.cell_id,
+                "expires_at": inv.expires_at.isoformat(),
+            },
+        )
+        return InviteLine(member.id, member.full_name, inv.code, inv.expires_at)

@@ -122,16 +122,23 @@ class MeetingChat:
             for b in ballots
             if b.status in ("official", "probationary")
         ]
+        total = len(rows)
         rows.append(
             (
                 Button(label("btn_meeting_edit"), f"mt:{cell_id}:edit"),
                 Button(label("btn_cell_results"), f"rs:{cell_id}:view"),
             )
         )
-        done = sum(b.state == "locked" for b in ballots)
-        return Outcome().say(
-            render("meeting/menu.j2", info=info, done=done, total=len(rows) - 1), *rows
+        # The programme and the minutes with the chair's conclusions (bot/services/minutes_chat.py).
+        rows.append(
+            (
+                Button(label("btn_minutes_conclusions"), f"mr:{info.meeting_id}:concl"),
+                Button(label("btn_meeting_minutes"), f"mr:{info.meeting_id}:menu"),
+            )
         )
+        rows.append((Button(label("btn_minutes_programme"), f"mr:{info.meeting_id}:prog"),))
+        done = sum(b.state == "locked" for b in ballots)
+        return Outcome().say(render("meeting/menu.j2", info=info, done=done, total=total), *rows)
 
     def _ask_meeting(self, tg_user: int, cell_id: int) -> Outcome:
         with self.db.session() as s:

@@ -27,6 +27,7 @@ from bot.rules.plan import Plan
 from bot.rules.validate import parse_unit
 from bot.services import audit
 from bot.services.acting import Who, label, member_in_cell, require_cell, resolve
+from bot.services.cycle import check_cell_rating
 from bot.services.errors import UserError
 from bot.services.org import current_period
 from bot.services.problems import CHECKS, translate_all
@@ -480,6 +481,8 @@ class MeetingService:
         entity = f"{meeting.id}/{member_id}"
 
         if first is None:
+            # The order of the cycle: the cell's collective (and a head's) is rated first.
+            check_cell_rating(s, period, member)
             if meeting.double_entry and not counter:
                 raise UserError("ballot_counter_required")
             level = self._judge(period, meeting, member, counts)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.rules.levels import Rulebook
+from bot.rules.two_places import TwoPlaces
 from bot.services import audit
 from bot.services.errors import UserError
 from bot.storage.db import Database
@@ -17,7 +18,7 @@ from bot.vietnamese import clean
 
 ROLES = ("office", "secretary", "deputy")
 # Keys of a plan file that are the bot's options, not rating rules (the engine validates the rest).
-OPTION_KEYS = ("reminders", "holidays", "double_entry", "cap_groups")
+OPTION_KEYS = ("reminders", "holidays", "double_entry", "cap_groups", "two_places")
 DEADLINE_KINDS = ("self_review_due", "meeting", "results_due", "decision")
 
 
@@ -108,6 +109,10 @@ class OrgService:
         deadlines = plan.pop("deadlines", None) or {}
         as_of_raw = plan.pop("as_of", None)
         options = {k: plan.pop(k) for k in OPTION_KEYS if k in plan}
+        two_places = options.get("two_places", TwoPlaces.MAIN_POST.value)
+        if two_places not in {t.value for t in TwoPlaces}:  # docs/collectives.md
+            choices = ", ".join(t.value for t in TwoPlaces)
+            raise UserError("bad_two_places_option", value=two_places, choices=choices)
         as_of = _parse_date(as_of_raw, "as_of") if as_of_raw else date(year, 12, 31)
         _check_plan(book, plan)
         with self.db.session() as s:
@@ -160,44 +165,48 @@ class OrgService:
     def grant_role(
         self, member_id: int, role: str, *, actor: str = "cli", revoke: bool = False
     ) -> int:
-        if role not in ROLES:
-            raise UserError("bad_role", role=role, roles=", ".join(ROLES))
         with self.db.session() as s:
-            member = s.get(Member, member_id)
-            if member is None or member.removed_at is not None:
-                raise UserError("member_not_found", member_id=member_id)
-            org_id = root_of(s, member.cell_id).id if role == "office" else member.cell_id
-            existing = s.execute(
-                select(Role).where(
-                    Role.member_id == member_id, Role.organisation_id == org_id, Role.role == role
-                )
-            ).scalar()
-            if revoke:
-                if existing is None:
-                    raise UserError("role_not_held", member_id=member_id, role=role)
-                s.delete(existing)
-                audit.record(
-                    s,
-                    actor=actor,
-                    entity="role",
-                    entity_id=member_id,
-                    action="revoke",
-                    old={"role": role, "organisation_id": org_id},
-                )
-                return org_id
-            if existing is None:
-                s.add(
-                    Role(member_id=member_id, organisation_id=org_id, role=role, granted_by=actor)
-                )
-                audit.record(
-                    s,
-                    actor=actor,
-                    entity="role",
-                    entity_id=member_id,
-                    action="grant",
-                    new={"role": role, "organisation_id": org_id},
-                )
-            return org_id
+            return apply_role(s, member_id, role, actor=actor, revoke=revoke)
+
+
+def apply_role(s: Session, member_id: int, role: str, *, actor: str, revoke: bool = False) -> int:
+    """Grant (or revoke) `role` to a member inside the caller's unit of work, audited; the
+    organisation it applies to: the member's own cell, or the whole tree for the office."""
+    if role not in ROLES:
+        raise UserError("bad_role", role=role, roles=", ".join(ROLES))
+    member = s.get(Member, member_id)
+    if member is None or member.removed_at is not None:
+        raise UserError("member_not_found", member_id=member_id)
+    org_id = root_of(s, member.cell_id).id if role == "office" else member.cell_id
+    existing = s.execute(
+        select(Role).where(
+            Role.member_id == member_id, Role.organisation_id == org_id, Role.role == role
+        )
+    ).scalar()
+    if revoke:
+        if existing is None:
+            raise UserError("role_not_held", member_id=member_id, role=role)
+        s.delete(existing)
+        audit.record(
+            s,
+            actor=actor,
+            entity="role",
+            entity_id=member_id,
+            action="revoke",
+            old={"role": role, "organisation_id": org_id},
+        )
+        return org_id
+    if existing is None:
+        s.add(Role(member_id=member_id, organisation_id=org_id, role=role, granted_by=actor))
+        audit.record(
+            s,
+            actor=actor,
+            entity="role",
+            entity_id=member_id,
+            action="grant",
+            new={"role": role, "organisation_id": org_id},
+        )
+    return org_id
 
 
 def set_deadline(s: Session, period: ReviewPeriod, org_id: int, kind: str, due_on: date) -> None:

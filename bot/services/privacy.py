@@ -29,13 +29,17 @@ from bot.storage.models import (
     AuditEntry,
     BallotEntry,
     Base,
+    CollectiveComment,
     Fact,
     Invite,
     Meeting,
+    MeetingAbsence,
+    MeetingConclusion,
     Member,
     Organisation,
     Override,
     Reminder,
+    ResidenceFeedback,
     Result,
     ReviewPeriod,
     Role,
@@ -48,7 +52,7 @@ from bot.texts import render, render_string
 # Audit entities whose entity_id is the member id itself.
 _BY_MEMBER = ("member", "invite", "role", "proxy", "reminders")
 # Audit entities whose entity_id is "<period or meeting id>/<member id>".
-_BY_PAIR = ("override", "result", "facts", "ballot")
+_BY_PAIR = ("override", "result", "facts", "ballot", "conclusion", "absence", "residence")
 # Fields of the audit copies that are personal. None: the whole old/new is (answers typed by a
 # secretary in proxy, facts such as a discipline). Entities not listed hold no personal field.
 _PERSONAL: dict[str, frozenset[str] | None] = {
@@ -67,6 +71,9 @@ _PERSONAL: dict[str, frozenset[str] | None] = {
     "facts": None,
     "override": frozenset({"reason"}),
     "ballot": frozenset({"reason"}),
+    "conclusion": frozenset({"text"}),  # the chair's conclusion on the member (meeting minutes)
+    "absence": frozenset({"reason"}),
+    "residence": frozenset({"other"}),  # the residence cell's "other remarks" on the member
 }
 ROTATE_BATCH = 500
 
@@ -292,6 +299,8 @@ def last_activity(s: Session, member: Member) -> datetime:
             Result.member_id == member.id)).scalar(),
         s.execute(select(func.max(Override.at)).where(Override.member_id == member.id)).scalar(),
         s.execute(select(func.max(Fact.set_at)).where(Fact.member_id == member.id)).scalar(),
+        s.execute(select(func.max(ResidenceFeedback.updated_at)).where(
+            ResidenceFeedback.member_id == member.id)).scalar(),
         s.execute(select(func.max(BallotEntry.entered_at)).where(
             BallotEntry.member_id == member.id)).scalar(),
     ]  # fmt: skip
@@ -322,6 +331,23 @@ def _erase_rows(s: Session, member_id: int, reviews: list[int], now: datetime) -
     erased = render_string("labels.yaml", "erased_text")
     for o in s.execute(select(Override).where(Override.member_id == member_id)).scalars():
         o.reason = erased
+    for cc in s.execute(
+        select(CollectiveComment).where(CollectiveComment.author_id == member_id)
+    ).scalars():
+        cc.text = erased  # their comments on a collective's draft report
+    for fb in s.execute(
+        select(ResidenceFeedback).where(ResidenceFeedback.member_id == member_id)
+    ).scalars():
+        if fb.other:
+            fb.other = erased
+    for c in s.execute(
+        select(MeetingConclusion).where(MeetingConclusion.member_id == member_id)
+    ).scalars():
+        c.text = erased
+    for a in s.execute(
+        select(MeetingAbsence).where(MeetingAbsence.member_id == member_id)
+    ).scalars():
+        a.reason = erased
     for r in s.execute(select(Result).where(Result.member_id == member_id)).scalars():
         if isinstance(r.payload, dict) and "name" in r.payload:
             r.payload = {k: v for k, v in r.payload.items() if k != "name"}
@@ -418,6 +444,32 @@ def member_export(s: Session, member_id: int) -> dict[str, Any]:
             {"year": years.get(f.period_id), "key": f.key, "value": f.value, "set_by": f.set_by}
             for f in s.execute(select(Fact).where(Fact.member_id == member_id)).scalars()
         ],
+        "collective_comments": [
+            {
+                "collective_id": c.collective_id,
+                "section": c.section,
+                "text": c.text,
+                "response": c.response,
+                "answer": c.answer,
+                "created_at": _iso(c.created_at),
+            }
+            for c in s.execute(
+                select(CollectiveComment).where(CollectiveComment.author_id == member_id)
+            ).scalars()
+        ],
+        "residence_feedback": [
+            {
+                "year": years.get(fb.period_id),
+                "residence_cell": orgs.get(fb.residence_cell_id or 0, ""),
+                "status": fb.status,
+                "answers": fb.answers,
+                "other": fb.other,
+                "answered_at": _iso(fb.answered_at),
+            }
+            for fb in s.execute(
+                select(ResidenceFeedback).where(ResidenceFeedback.member_id == member_id)
+            ).scalars()
+        ],
         "ballots": [
             {
                 "year": years.get(meetings[e.meeting_id].period_id)
@@ -444,6 +496,18 @@ def member_export(s: Session, member_id: int) -> dict[str, Any]:
                 "computed_at": _iso(r.computed_at),
             }
             for r in s.execute(select(Result).where(Result.member_id == member_id)).scalars()
+        ],
+        "meeting_conclusions": [
+            {"meeting_id": c.meeting_id, "text": c.text, "at": _iso(c.set_at)}
+            for c in s.execute(
+                select(MeetingConclusion).where(MeetingConclusion.member_id == member_id)
+            ).scalars()
+        ],
+        "meeting_absences": [
+            {"meeting_id": a.meeting_id, "reason": a.reason, "at": _iso(a.set_at)}
+            for a in s.execute(
+                select(MeetingAbsence).where(MeetingAbsence.member_id == member_id)
+            ).scalars()
         ],
         "overrides": [
             {

@@ -39,6 +39,9 @@ class Reply:
     # For a button press: replace the pressed message's text and drop its keyboard, so the
     # chat reads as a filled-in form and old keyboards cannot be tapped again.
     edit: bool = False
+    # Another person's private chat (a request to the secretary of another cell), instead of
+    # the chat the update came from. Best effort: the request also waits in their /cell.
+    chat_id: int | None = None
 
 
 @dataclass
@@ -51,6 +54,11 @@ class Outcome:
 
     def say(self, text: str, *rows: tuple[Button, ...], edit: bool = False) -> Outcome:
         self.replies.append(Reply(text=text, buttons=tuple(rows), edit=edit))
+        return self
+
+    def notify(self, chat_id: int, text: str, *rows: tuple[Button, ...]) -> Outcome:
+        """A message to another person's chat (see `Reply.chat_id`)."""
+        self.replies.append(Reply(text=text, buttons=tuple(rows), chat_id=chat_id))
         return self
 
     def send_document(self, doc: Document) -> Outcome:

@@ -47,6 +47,7 @@ from bot.services.meetings import Counts, period_as_of, period_plan
 from bot.services.org import current_period, root_of
 from bot.services.problems import translate
 from bot.services.replies import Outcome
+from bot.services.residence import residence_summary
 from bot.services.reviews import answers_assessment
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -57,6 +58,7 @@ from bot.storage.models import (
     Member,
     Organisation,
     Override,
+    ResidenceFeedback,
     Result,
     ReviewPeriod,
     SelfReview,
@@ -103,6 +105,8 @@ class MemberRow:
     counters: tuple[str, ...]
     result: dict[str, Any]  # the member's entry of the engine's output
     override: OverrideInfo | None
+    # The residence's feedback (Mẫu 04) in short, once answered; "" otherwise (Mẫu 03 col. 5).
+    residence: str = ""
 
     @property
     def decided(self) -> str | None:
@@ -384,6 +388,7 @@ class _Data:
         self.meetings: dict[int, Meeting] = {}
         self.entries: dict[int, dict[int, BallotEntry]] = {}
         self.overrides: dict[int, Override] = {}
+        self.residence: dict[int, str] = {}  # member id -> the answered feedback in short
         self.self_parts: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def document(self, period: ReviewPeriod) -> dict[str, Any]:
@@ -453,6 +458,7 @@ class _Data:
             counters=tuple(e.counter for _, e in sorted(entries.items()) if e.counter),
             result=result,
             override=_override_info(override, m.full_name) if override is not None else None,
+            residence=self.residence.get(m.id, ""),
         )
 
     def explain(self, problems: Sequence[str]) -> str:
@@ -530,6 +536,15 @@ def _load(s: Session, period: ReviewPeriod, root: Organisation) -> _Data:
         select(Override).where(Override.period_id == period.id, Override.member_id.in_(member_ids))
     ).scalars():
         d.overrides[o.member_id] = o
+    # Only the choices: the summary does not need the (encrypted) free text.
+    for member_id, answers in s.execute(
+        select(ResidenceFeedback.member_id, ResidenceFeedback.answers).where(
+            ResidenceFeedback.period_id == period.id,
+            ResidenceFeedback.member_id.in_(member_ids),
+            ResidenceFeedback.status == "answered",
+        )
+    ).all():
+        d.residence[member_id] = residence_summary(answers)
     return d
 
 

@@ -116,7 +116,9 @@ class TelegramAccount(Base):
     # A secretary entering a review for a member without a smartphone (proxy entry).
     acting_for_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     # What a secretary's next typed message is for ("meeting:<cell>", "ballot:<cell>:<member>",
-    # "override:<member>:<level>"); empty: typed text belongs to the self-review.
+    # "override:<member>:<level>", "mr:concl:<meeting>:<member>" and the other "mr:" inputs of
+    # the meeting's minutes, "fact:<member>:<code>" a fact's value, "residence:<form>" the
+    # residence's remark); empty: typed text belongs to the self-review.
     awaiting: Mapped[str] = mapped_column(String(64), default="")
 
 
@@ -149,6 +151,9 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column()
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # "secretary" or "deputy": whoever opens it also gets that role in the member's cell
+    # (an invite the office makes for a cell's new secretary); empty for a member's invite.
+    role: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class ReviewPeriod(Base):
@@ -276,6 +281,56 @@ class BallotEntry(Base):
     locked_at: Mapped[datetime | None] = mapped_column()
 
 
+class MeetingMinutes(Base):
+    """What a meeting's programme and minutes (biên bản hội nghị) say beyond the ballots: the
+    place, the chair and the minute-taker chosen in chat, and whether the minutes are closed.
+    One row per meeting, made when the secretary first sets something."""
+
+    __tablename__ = "meeting_minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    chair_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    minute_taker_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # Closed: conclusions, attendance, chair and minute-taker no longer change (until reopened).
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeetingAbsence(Base):
+    """A member absent from the meeting, with the reason the secretary typed."""
+
+    __tablename__ = "meeting_absences"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id", name="uq_meeting_absences_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    reason: Mapped[str] = mapped_column(EncryptedText, default="")
+    set_by: Mapped[str] = mapped_column(String(100), default="")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeetingConclusion(Base):
+    """The chair's conclusion on one reviewed member, as dictated in chat (free text)."""
+
+    __tablename__ = "meeting_conclusions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id", name="uq_meeting_conclusions_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
+    set_by: Mapped[str] = mapped_column(String(100), default="")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Fact(Base):
     """A fact about a member in a period (DOMAIN.md §5.4, the `facts` of batch-rating.md)."""
 
@@ -289,6 +344,41 @@ class Fact(Base):
     value: Mapped[Any] = mapped_column(JSON)
     set_by: Mapped[str] = mapped_column(String(100), default="")
     set_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ResidenceFeedback(Base):
+    """The residence's feedback on a member (seed 000 Mẫu 04 "Phiếu nhận xét"), one per member
+    and period: six questions with three choices each, and a free-text "other remarks".
+
+    Entered by the member's own cell (`source` "cell": its secretary types it in, from the
+    paper form or what it knows), or requested from the secretary of the cell where the member
+    lives (`source` "residence"), who answers in chat; `cursor` is the question being answered,
+    so a stopped answer resumes where it stopped.
+    """
+
+    __tablename__ = "residence_feedback"
+    __table_args__ = (
+        UniqueConstraint("period_id", "member_id", name="uq_residence_feedback_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    # The cell of the member's residence, when known (always set for a request).
+    residence_cell_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16), default="cell")  # cell | residence
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|requested|answered
+    cursor: Mapped[int] = mapped_column(Integer, default=1)  # 1-7, the question being answered
+    # Question number ("1"-"6") -> the choice (1 best, 3 weakest): codes, not free text.
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    other: Mapped[str] = mapped_column(EncryptedText, default="")  # 7. Nhận xét khác
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    requested_at: Mapped[datetime | None] = mapped_column()
+    answered_by: Mapped[str] = mapped_column(String(100), default="")
+    answered_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Result(Base):
@@ -369,3 +459,128 @@ class Reminder(Base):
     # kind + recipient + occasion: the same reminder is never planned twice.
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Collective(Base):
+    """A leadership collective of a period (tập thể lãnh đạo): a chi ủy, a đảng ủy, a ban thường
+    vụ or an agency's leadership; its report (drafting -> sent -> final), its meeting date, its
+    facts, and its rating once the ballot is in (`level`, with the rules' output in `payload`)."""
+
+    __tablename__ = "collectives"
+    __table_args__ = (
+        UniqueConstraint("period_id", "organisation_id", "kind", name="uq_collectives_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("review_periods.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # chi_uy | dang_uy | ban_thuong_vu | agency
+    name: Mapped[str] = mapped_column(String(200))
+    formed_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="drafting")  # drafting|sent|final
+    meeting_on: Mapped[date | None] = mapped_column(Date)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    finalised_at: Mapped[datetime | None] = mapped_column()
+    # The collective facts of bot.rules.collective.CollectiveFacts set by the office (JSON).
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    level: Mapped[str | None] = mapped_column(String(16))  # the rating, after the ballot
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rated_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CollectiveMember(Base):
+    """A member of a collective: its head (người đứng đầu), a deputy, or a member."""
+
+    __tablename__ = "collective_members"
+    __table_args__ = (
+        UniqueConstraint("collective_id", "member_id", name="uq_collective_members_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collective_id: Mapped[int] = mapped_column(ForeignKey("collectives.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # head | deputy | member
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CollectiveSection(Base):
+    """One section of the collective's report (Mẫu 01) as its head drafted it."""
+
+    __tablename__ = "collective_sections"
+    __table_args__ = (
+        UniqueConstraint("collective_id", "section", name="uq_collective_sections_section"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collective_id: Mapped[int] = mapped_column(ForeignKey("collectives.id"), index=True)
+    section: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
+    grade: Mapped[str] = mapped_column(String(8), default="")  # XS | T | TB | K (2019 / 2023)
+    points: Mapped[str] = mapped_column(String(16), default="")  # exact decimal (2025)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)  # "(nếu có)": nothing to say
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CollectiveComment(Base):
+    """A member's comment on the draft report, and the head's acceptance or answer."""
+
+    __tablename__ = "collective_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collective_id: Mapped[int] = mapped_column(ForeignKey("collectives.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    section: Mapped[str] = mapped_column(String(32), default="")  # "" for the whole report
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    response: Mapped[str] = mapped_column(String(16), default="")  # "" | accepted | answered
+    answer: Mapped[str] = mapped_column(EncryptedText, default="")
+    responded_by: Mapped[str] = mapped_column(String(100), default="")
+    responded_at: Mapped[datetime | None] = mapped_column()
+
+
+class CollectiveBallot(Base):
+    """A secret ballot before a collective, as counted: on the collective itself (subject
+    "collective", seed 000 Mẫu 07 / 09) or on one of its members reviewed at their post
+    (subject "member:<id>"); `level` is what the rules give, `payload` their reasons and, for a
+    member, the summary carried over from their cell's review."""
+
+    __tablename__ = "collective_ballots"
+    __table_args__ = (
+        UniqueConstraint("collective_id", "subject", name="uq_collective_ballots_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collective_id: Mapped[int] = mapped_column(ForeignKey("collectives.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    electorate: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer)
+    collected: Mapped[int] = mapped_column(Integer)
+    invalid: Mapped[int] = mapped_column(Integer)
+    votes_xs: Mapped[int] = mapped_column(Integer)
+    votes_t: Mapped[int] = mapped_column(Integer)
+    votes_tb: Mapped[int] = mapped_column(Integer)
+    votes_k: Mapped[int] = mapped_column(Integer)
+    round2_yes: Mapped[int | None] = mapped_column(Integer)
+    round2_no: Mapped[int | None] = mapped_column(Integer)
+    round2_invalid: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[str | None] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    entered_by: Mapped[str] = mapped_column(String(100), default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update whose changes are committed: recorded in the same transaction, so a
+    redelivery of it (a lost getUpdates confirmation, a webhook retry) is recognised and skipped
+    (`bot.storage.db`). `digest` tells a redelivery (the same update) from a new update that
+    reuses an old id. Rows older than two days are pruned (Telegram keeps updates for one)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(32))
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
