@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot.rules.collective import SectionKind
+from bot.services.awaiting import AwaitingInput
 from bot.services.collectives import (
     LEVELS,
     CollectiveService,
@@ -27,7 +25,6 @@ from bot.services.meetings import Counts, Round2Counts, parse_counts
 from bot.services.replies import Button, Document, Outcome
 from bot.services.spreadsheet import parse_date
 from bot.storage.db import Database
-from bot.storage.models import TelegramAccount
 from bot.texts import label, render, render_string
 
 PREFIX = "cv:"  # the awaiting markers and the callback data of this feature
@@ -68,31 +65,14 @@ def parse_present_counts(text: str) -> tuple[int, Counts, str]:
     return int(head), counts, " ".join(lines[1:])
 
 
-class CollectiveChat:
+class CollectiveChat(AwaitingInput):
+    access_lost = _ACCESS_LOST
+
     def __init__(self, db: Database, collectives: CollectiveService) -> None:
         self.db = db
         self.svc = collectives
 
     # ---- what a typed message is for ---------------------------------------------------------
-
-    def awaiting(self, tg_user: int) -> str:
-        with self.db.session() as s:
-            account = _account(s, tg_user)
-            return account.awaiting if account is not None else ""
-
-    def _set(self, tg_user: int, value: str) -> None:
-        with self.db.session() as s:
-            account = _account(s, tg_user)
-            if account is not None:
-                account.awaiting = value
-
-    def on_text(self, tg_user: int, text: str) -> Outcome:
-        try:
-            return self._on_text(tg_user, text)
-        except UserError as exc:
-            if exc.code in _ACCESS_LOST:
-                self._set(tg_user, "")
-            raise
 
     def _on_text(self, tg_user: int, text: str) -> Outcome:
         parts = self.awaiting(tg_user).split(":")
@@ -431,12 +411,6 @@ class CollectiveChat:
         summary = self.svc.post_summary(tg_user, cid, member_id)
         self._set(tg_user, f"cv:post:{cid}:{member_id}")
         return Outcome().say(render("collective/ask_post.j2", p=summary, **helpers()))
-
-
-def _account(s: Session, tg_user: int) -> TelegramAccount | None:
-    return s.execute(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-    ).scalar()
 
 
 def _date(text: str) -> Any:

@@ -26,13 +26,14 @@ from sqlalchemy.orm import Session
 
 from bot.rules.validate import ONLY_UNDER
 from bot.services.access import Actor, require_actor, require_cell_manager
+from bot.services.awaiting import account_of as _account
 from bot.services.errors import UserError
 from bot.services.facts import FactService
 from bot.services.org import current_period
 from bot.services.replies import Button, Outcome
 from bot.services.results import ResultsService, short_level
 from bot.storage.db import Database
-from bot.storage.models import Fact, Member, Organisation, Result, TelegramAccount
+from bot.storage.models import Fact, Member, Organisation, Result
 from bot.texts import _fmt_num, label, render, render_string
 from bot.vietnamese import clean, sort_key
 
@@ -370,9 +371,3 @@ def _forget_fact_input(s: Session, tg_user: int) -> None:
     account = _account(s, tg_user)
     if account is not None and account.awaiting.startswith("fact:"):
         account.awaiting = ""
-
-
-def _account(s: Session, tg_user: int) -> TelegramAccount | None:
-    return s.execute(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-    ).scalar()

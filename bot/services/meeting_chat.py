@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import html
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot.services.access import require_actor, require_cell_manager
+from bot.services.awaiting import AwaitingInput
 from bot.services.errors import UserError
 from bot.services.meetings import MeetingService, Round2Counts, parse_counts
 from bot.services.replies import Button, Outcome
@@ -18,7 +16,7 @@ from bot.services.reports import ReportService
 from bot.services.results import ResultsService
 from bot.services.spreadsheet import parse_date
 from bot.storage.db import Database
-from bot.storage.models import Member, TelegramAccount
+from bot.storage.models import Member
 from bot.texts import label, render, render_string
 
 LEVELS = ("HTXSNV", "HTTNV", "HTNV", "KHTNV")
@@ -26,7 +24,9 @@ LEVELS = ("HTXSNV", "HTTNV", "HTNV", "KHTNV")
 _ACCESS_LOST = frozenset({"not_your_cell", "not_linked", "member_removed", "not_a_manager"})
 
 
-class MeetingChat:
+class MeetingChat(AwaitingInput):
+    access_lost = _ACCESS_LOST
+
     def __init__(
         self,
         db: Database,
@@ -40,27 +40,6 @@ class MeetingChat:
         self.reports = reports
 
     # ---- what a typed message is for ---------------------------------------------------------
-
-    def awaiting(self, tg_user: int) -> str:
-        with self.db.session() as s:
-            account = _account(s, tg_user)
-            return account.awaiting if account is not None else ""
-
-    def _set(self, tg_user: int, value: str) -> None:
-        with self.db.session() as s:
-            account = _account(s, tg_user)
-            if account is not None:
-                account.awaiting = value
-
-    def on_text(self, tg_user: int, text: str) -> Outcome:
-        try:
-            return self._on_text(tg_user, text)
-        except UserError as exc:
-            if exc.code in _ACCESS_LOST:
-                # The role behind the pending input was revoked (or the member removed): the
-                # input is refused and forgotten, so the next message goes to the review.
-                self._set(tg_user, "")
-            raise
 
     def _on_text(self, tg_user: int, text: str) -> Outcome:
         what = self.awaiting(tg_user)
@@ -282,9 +261,3 @@ class MeetingChat:
                 raise UserError("member_not_found", member_id=member_id)
             require_cell_manager(s, actor, member.cell_id)
             return member.full_name
-
-
-def _account(s: Session, tg_user: int) -> TelegramAccount | None:
-    return s.execute(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-    ).scalar()

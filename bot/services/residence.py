@@ -36,6 +36,7 @@ from bot.documents.residence import ResidenceDocument, ResidenceQuestion
 from bot.documents.residence import render_docx as residence_docx
 from bot.services import audit
 from bot.services.access import Actor, can_manage_cell, require_actor, require_cell_manager
+from bot.services.awaiting import account_of as _account
 from bot.services.errors import UserError
 from bot.services.org import current_period, root_of
 from bot.services.replies import Button, Document, Outcome
@@ -690,12 +691,6 @@ def _requester_chat(s: Session, who: str) -> int | None:
 
 def _chat_of(account: TelegramAccount | None) -> int | None:
     return account.chat_id if account is not None else None
-
-
-def _account(s: Session, tg_user: int) -> TelegramAccount | None:
-    return s.execute(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-    ).scalar()
 
 
 def _document(s: Session, row: ResidenceFeedback, member: Member, year: int) -> ResidenceDocument:
