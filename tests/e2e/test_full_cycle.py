@@ -475,6 +475,13 @@ async def test_full_cycle_of_a_twelve_member_cell(
                 capped = f"sau tỷ lệ HTXSNV: {p.final}"
                 assert (capped in line) == (p.final != p.proposed), line
             assert "Tỷ lệ HTXSNV: tối đa 1 trong 10 đảng viên HTTNV trở lên; đã chọn 1." in text
+            # Under a member, what held the level down: the discipline, the cap on the top level.
+            lines = text.splitlines()
+            after = {p.name: lines[i + 1] for i, x in enumerate(lines[:-1]) for p in cast
+                     if p.name in x}  # fmt: skip
+            assert after["Vũ Văn Dũng"].startswith("   – Bị xử lý kỷ luật trong năm"), after
+            assert "10/11 phiếu" in after["Nguyễn Thị Lan"], after
+            assert "xếp sau những người được chọn" in after["Nguyễn Thị Lan"], after
             mai = by_name["Đặng Thị Mai"]
             await sec.click("Quyết định khác", message=results)
             pick = await sec.expect_reply()
