@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from bot.handlers import facts as facts_handlers
 from bot.handlers import meeting as meeting_handlers
+from bot.handlers import minutes as minutes_handlers
 from bot.handlers import reminders as reminder_handlers
 from bot.handlers import residence as residence_handlers
 from bot.handlers import review as review_handlers
@@ -47,6 +48,8 @@ from bot.storage.models import (
     Answer,
     BallotEntry,
     Fact,
+    Meeting,
+    MeetingConclusion,
     Member,
     Override,
     ResidenceFeedback,
@@ -195,16 +198,23 @@ def _count(world: World, model: type) -> int:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-@pytest.mark.parametrize(
-    "what", ["meeting", "ballot", "override", "fact_number", "fact_tasks", "residence"]
-)
+TYPED = ("meeting", "ballot", "override", "fact_number", "fact_tasks", "residence",
+         "conclusion", "absence", "place")  # fmt: skip
+
+
+@pytest.mark.parametrize("what", TYPED)
 def test_secretary_typed_input(world: World, services: Services, what: str) -> None:
     member = world["mem_a"].member_id
     request = world.residence["request"]
+    with world.db.session() as s:  # cell A's meeting (its minutes: conclusions, absences)
+        meeting = s.execute(select(Meeting.id).where(Meeting.cell_id == world.cell_a)).scalar_one()
     pending = {"meeting": f"meeting:{world.cell_a}", "ballot": f"ballot:{world.cell_a}:{member}",
                "override": f"override:{member}:HTNV", "fact_number": f"fact:{member}:sl",
                "fact_tasks": f"fact:{member}:tk",
-               "residence": f"residence:{request}"}[what]  # fmt: skip
+               "residence": f"residence:{request}",
+               "conclusion": f"mr:concl:{meeting}:{member}",
+               "absence": f"mr:absent:{meeting}:{member}", "place": f"mr:place:{meeting}",
+               }[what]  # fmt: skip
 
     @FUZZ
     @given(text=HOSTILE)
@@ -217,9 +227,10 @@ def test_secretary_typed_input(world: World, services: Services, what: str) -> N
                 row.cursor = 7
         _await(world, pending)
         ballots, overrides = _count(world, BallotEntry), _count(world, Override)
-        facts = _count(world, Fact)
+        facts, conclusions = _count(world, Fact), _count(world, MeetingConclusion)
         out = _call(services.on_text, world["sec_a"].tg, text)
         if out is None:  # refused: nothing stored
+            assert _count(world, MeetingConclusion) == conclusions
             assert _count(world, BallotEntry) == ballots
             assert _count(world, Override) == overrides
             assert _count(world, Fact) == facts
@@ -251,6 +262,8 @@ def dispatch(services: Services, tg: int, data: str) -> Outcome | None:
         return _call(services.cell.on_button, tg, data)
     if re.match(meeting_handlers.PATTERN, data):
         return _call(services.meeting_chat.on_button, tg, data)
+    if re.match(minutes_handlers.PATTERN, data):
+        return _call(services.minutes_chat.on_button, tg, data)
     if re.match(facts_handlers.PATTERN, data):
         return _call(services.fact_chat.on_button, tg, data)
     if re.match(residence_handlers.PATTERN, data):
@@ -274,6 +287,7 @@ PAYLOADS = st.one_of(
               st.sampled_from(["open", "snz", "hrs", "hr", "view", "log", "mem", "nudge",
                                "pause", "resume"]), NUMBER, NUMBER),
     st.from_regex(meeting_handlers.PATTERN, fullmatch=True),
+    st.from_regex(minutes_handlers.PATTERN, fullmatch=True),
     st.from_regex(facts_handlers.PATTERN, fullmatch=True),
     st.from_regex(residence_handlers.PATTERN, fullmatch=True),
     st.from_regex(roles_handlers.PATTERN, fullmatch=True),
@@ -299,7 +313,9 @@ def test_button_payloads(world: World, services: Services, role: str) -> None:
     big = "9" * 12  # the longest id the workspace patterns take (bot/handlers/facts.py, …)
     tricky += [f"fa:m:{big}", f"fa:v:{big}:di:1", f"fa:l:{world.cell_a}:{big}", f"rf:m:{big}",
                f"rf:s:{own}:{big}", f"ra:{big}", f"ra:{big}:1:1", f"ro:v:{big}",
-               f"ro:g:{world.cell_a}:{big}:s", f"rf:l:{world.cell_a}:{big}"]  # fmt: skip
+               f"ro:g:{world.cell_a}:{big}:s", f"rf:l:{world.cell_a}:{big}",
+               f"mr:{big}:menu", f"mr:{big}:concl:{big}", f"mr:1:concl:{big}",
+               f"mr:1:absent:{big}", f"mr:2:chair:{own}"]  # fmt: skip
     for data in tricky:
         _await(world, "")
         dispatch(services, tg, data)

@@ -50,8 +50,8 @@ def render_docx(doc: ProgrammeDocument) -> bytes:
     for line in doc.subtitle:
         ox.para(d, line, bold=True, align="center")
     ox.para(d, "", space_after=4)
-    for line in doc.details:
-        ox.para(d, line, align="left", space_after=2)
+    for i, line in enumerate(doc.details):
+        ox.para(d, line, align="left", space_after=8 if i == len(doc.details) - 1 else 2)
     table = ox.grid(d, 1, WIDTHS)
     ox.repeat_header(table, 1)
     for cell, title in zip(

@@ -96,7 +96,7 @@ class MeetingChat(AwaitingInput):
             return self._ask_meeting(tg_user, cell_id)
         ballots = self.meetings.ballots(tg_user, cell_id)
         icons = {"locked": "✅", "awaiting_second": "⏳", "none": "▫️"}
-        rows = [
+        rows: list[tuple[Button, ...]] = [
             (Button(f"{icons[b.state]} {b.name}", f"bl:{cell_id}:{b.member_id}"),)
             for b in ballots
             if b.status in ("official", "probationary")

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import html
 
-from sqlalchemy import select
-
+from bot.services.awaiting import account_of
 from bot.services.errors import UserError
 from bot.services.meeting_minutes import MeetingMinutesService, MinutesState, Reviewed
 from bot.services.replies import Button, Outcome
 from bot.storage.db import Database
-from bot.storage.models import TelegramAccount
 from bot.texts import label, render
 
 # The awaiting markers this module owns all start with it (the container routes on it).
 AWAITING = "mr:"
-ACTIONS = ("menu", "place", "chair", "taker", "absent", "here", "concl", "prog", "doc")
-ACTIONS += ("close", "reopen")
+ACTIONS = frozenset(
+    ("menu", "place", "chair", "taker", "absent", "here", "concl", "prog", "doc", "close", "reopen")
+)
 WITH_MEMBER = ("chair", "taker", "absent", "here", "concl")
 # Refusals of what was typed that a corrected retype can fix: the marker stays. After any
 # other refusal (access lost, minutes closed, an old meeting, too many absent) it is forgotten,
@@ -50,18 +49,14 @@ class MinutesChat:
 
     def _set(self, tg_user: int, value: str) -> None:
         with self.db.session() as s:
-            account = s.execute(
-                select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-            ).scalar()
+            account = account_of(s, tg_user)
             if account is not None:
                 account.awaiting = value
 
     def _awaiting(self, tg_user: int) -> str:
         with self.db.session() as s:
-            value = s.execute(
-                select(TelegramAccount.awaiting).where(TelegramAccount.telegram_user_id == tg_user)
-            ).scalar()
-            return value or ""
+            account = account_of(s, tg_user)
+            return account.awaiting if account is not None else ""
 
     # ---- typed text ----------------------------------------------------------------------
 
