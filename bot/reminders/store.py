@@ -69,6 +69,14 @@ def period_policy(period: ReviewPeriod, allowed: AllowedHours) -> ReminderPolicy
     return ReminderPolicy.from_options((period.options or {}).get("reminders"), allowed=allowed)
 
 
+def _period_window(options: dict[str, Any] | None, allowed: AllowedHours) -> AllowedHours:
+    try:
+        policy = ReminderPolicy.from_options((options or {}).get("reminders"), allowed=allowed)
+    except ValueError:  # a broken plan was refused when it was set; the default then
+        return allowed
+    return policy.allowed
+
+
 def period_holidays(period: ReviewPeriod) -> frozenset[date]:
     return parse_holidays((period.options or {}).get("holidays"))
 
@@ -364,16 +372,17 @@ class ReminderStore:
         with self.db.session() as s:
             self._mark_sent(s, finished)
             r, m, a = REMINDERS.c, Member.__table__.c, TelegramAccount.__table__.c
-            sr = SelfReview.__table__.c
+            sr, rp = SelfReview.__table__.c, ReviewPeriod.__table__.c
             row = s.execute(
                 select(r.kind, r.state, r.claimed_by, r.period_id, r.member_id, m.full_name,
                        m.removed_at, a.chat_id, a.reminders_paused, a.snoozed_until,
-                       a.unreachable_at, a.preferred_hour, sr.status)
+                       a.unreachable_at, a.preferred_hour, sr.status, rp.options)
                 .select_from(REMINDERS
                              .outerjoin(Member.__table__, m.id == r.member_id)
                              .outerjoin(TelegramAccount.__table__, a.member_id == r.member_id)
                              .outerjoin(SelfReview.__table__, and_(sr.member_id == r.member_id,
-                                                                   sr.period_id == r.period_id)))
+                                                                   sr.period_id == r.period_id))
+                             .outerjoin(ReviewPeriod.__table__, rp.id == r.period_id))
                 .where(r.id == row_id)).first()
             if row is None or row.state != "pending" or row.claimed_by != worker:
                 return Verdict("cancel", "lost")
@@ -392,8 +401,11 @@ class ReminderStore:
                     r.kind.in_(planning.DAILY_KINDS), r.state == "sent",
                     r.sent_at >= planning.local_midnight(now, tz), r.id != row_id,
                 )).scalar_one() > 0
+            # The hours of the row's own period, as planning used them (the plan's
+            # `allowed_hours` may differ from the process default).
+            window = _period_window(row.options, allowed)
             verdict = planning.recheck(row.kind, who, submitted=row.status == "submitted",
-                                       sent_today=sent_today, now=now, tz=tz, allowed=allowed)
+                                       sent_today=sent_today, now=now, tz=tz, allowed=window)
             mine = and_(r.id == row_id, r.state == "pending", r.claimed_by == worker)
             if verdict.action == "cancel":
                 s.execute(update(REMINDERS).where(mine).values(

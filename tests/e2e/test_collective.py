@@ -37,6 +37,7 @@ from bot.storage.models import (
     Reminder,
     Result,
 )
+from tests.factory import ANY_HOUR
 from tests.secretary.helpers import member_ids
 
 FAST = {"rate": 50, "sweep_seconds": 0.2, "first_seconds": 0.05, "plan_seconds": 0.5}
@@ -124,7 +125,10 @@ async def test_chi_uy_of_three_reviews_itself_then_the_cell(sqlite_db: str) -> N
     codes = {x.full_name: x.code for x in InviteService(db).for_cell(org.cell_id)}
     meeting_day = working_days_ahead(6)
 
-    async with TelegramEmulator() as emu, running_bot(settings_for(emu, sqlite_db)) as app:
+    async with (
+        TelegramEmulator() as emu,
+        running_bot(settings_for(emu, sqlite_db, **ANY_HOUR)) as app,
+    ):
         install(app, ReminderConfig(_env_file=None, **FAST))  # type: ignore[arg-type]
         head = emu.user(730001, "Bí thư")
         deputy = emu.user(730002, "Phó bí thư")

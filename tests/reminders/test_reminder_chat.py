@@ -18,6 +18,7 @@ from bot.sandbox.runner import running_bot
 from bot.sandbox.scripted import settings_for
 from bot.storage.db import Database
 from bot.storage.models import Reminder
+from tests.factory import ANY_HOUR
 from tests.reminders.world import account, build, deadlines
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -49,7 +50,7 @@ async def eventually(predicate: Any, timeout: float = 10.0) -> None:
 
 async def test_member_and_secretary_in_chat(db: Database) -> None:
     w = build(db, NAMES, secretary=NAMES[0], plan=plan_due_today())
-    async with TelegramEmulator() as emu, running_bot(settings_for(emu, db.url)) as app:
+    async with TelegramEmulator() as emu, running_bot(settings_for(emu, db.url, **ANY_HOUR)) as app:
         users = {n: emu.user(w.chat(n), n.split()[-1]) for n in NAMES}
         install(app, ReminderConfig(_env_file=None, **FAST))  # type: ignore[arg-type]
         binh, cuong, an = users[NAMES[1]], users[NAMES[2]], users[NAMES[0]]

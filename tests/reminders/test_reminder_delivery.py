@@ -32,6 +32,7 @@ from bot.sandbox.runner import running_bot
 from bot.sandbox.scripted import settings_for
 from bot.storage.db import Database
 from bot.storage.models import Reminder, TelegramAccount
+from tests.factory import ANY_HOUR
 from tests.reminders.world import World, build, deadlines, names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +112,7 @@ async def test_429_403_and_5xx_every_reminder_delivered_once_or_recorded(
     config = ReminderConfig(_env_file=None, rate=45, burst=5, sweep_seconds=0.3,  # type: ignore[call-arg]
                             first_seconds=0.05, plan_seconds=1, backoff_base=0.2,
                             backoff_max=1.0, max_attempts=6, claim_timeout=30)
-    async with running_bot(settings_for(emu, db.url)) as app:
+    async with running_bot(settings_for(emu, db.url, **ANY_HOUR)) as app:
         install(app, config)
 
         def settled() -> bool:
@@ -155,7 +156,8 @@ def spawn(db_url: str, emu: TelegramEmulator, cwd: Path, *args: str,
         PYTHONPATH=str(ROOT), DATABASE_URL=db_url, TELEGRAM_BOT_TOKEN=emu.token or "",
         TELEGRAM_BASE_URL=emu.base_url, LOG_LEVEL="WARNING", REMINDER_RATE="1000",
         REMINDER_BURST="20", REMINDER_SWEEP_SECONDS="0.5", REMINDER_FIRST_SECONDS="0.1",
-        REMINDER_PLAN_SECONDS="2", REMINDER_CLAIM_TIMEOUT="3", **env,
+        REMINDER_PLAN_SECONDS="2", REMINDER_CLAIM_TIMEOUT="3", QUIET_HOURS_START="0",
+        QUIET_HOURS_END="0", **env,
     )  # fmt: skip
     # cwd: an empty directory, so no developer's .env leaks into the bot's settings.
     return subprocess.Popen([sys.executable, "-m", "bot.reminders.worker", *args], env=environ,
