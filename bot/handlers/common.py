@@ -150,9 +150,20 @@ async def allowed(
 
 def update_digest(update: Update) -> str:
     """What tells a redelivery of an update (the same content) from a new update that reuses
-    its id."""
-    body = json.dumps(update.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    its id: what Telegram itself keeps unique (a press's id; a message's chat, number and
+    edit), else the whole update. Not the whole update every time: serialising it cost more
+    than the rest of a questionnaire step's bookkeeping (bench/bench_throughput.py)."""
+    query = update.callback_query
+    message = update.message or update.edited_message
+    if query is not None:
+        key = f"c:{query.id}:{query.data}:{query.from_user.id}"
+    elif message is not None:
+        edit = message.edit_date.timestamp() if message.edit_date else ""
+        key = f"m:{message.chat_id}:{message.message_id}:{message.date.timestamp()}:{edit}"
+        key += f":{message.text or message.caption or ''}"
+    else:
+        key = json.dumps(update.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def is_private(update: Update) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.services.errors import UserError
@@ -31,36 +31,62 @@ class Actor:
         return any(r == role for r, _ in self.roles)
 
 
+@dataclass(frozen=True)
+class Linked:
+    """What one lookup of a Telegram user finds: the account, the member it is linked to, that
+    member's cell and, unless the member was taken off the roster, the `Actor`. Holding the
+    loaded rows keeps them in the session's identity map for the rest of the unit of work."""
+
+    account: TelegramAccount
+    member: Member
+    cell: Organisation
+    actor: Actor | None
+
+
+# Built once: constructing a statement costs more than SQLAlchemy's cached compile of it.
+_LINKED = (
+    select(TelegramAccount, Member, Organisation, Role.role, Role.organisation_id)
+    .join(Member, Member.id == TelegramAccount.member_id)
+    .join(Organisation, Organisation.id == Member.cell_id)
+    .outerjoin(Role, Role.member_id == Member.id)
+    .where(TelegramAccount.telegram_user_id == bindparam("tg"))
+)
+
+
+def linked(session: Session, telegram_user_id: int) -> Linked | None:
+    """The account, member, cell and roles of a Telegram user in one statement (a member's
+    every step starts here, so it is one round trip, not four)."""
+    rows = session.execute(_LINKED, {"tg": telegram_user_id}).all()
+    if not rows:
+        return None
+    account, member, cell = rows[0][0], rows[0][1], rows[0][2]
+    actor = None
+    if member.removed_at is None:
+        roles = frozenset((r[3], r[4]) for r in rows if r[3] is not None)
+        actor = Actor(member.id, member.full_name, member.cell_id, telegram_user_id, roles)
+    return Linked(account, member, cell, actor)
+
+
 def actor_for(session: Session, telegram_user_id: int) -> Actor | None:
-    row = session.execute(
-        select(Member, TelegramAccount)
-        .join(TelegramAccount, TelegramAccount.member_id == Member.id)
-        .where(TelegramAccount.telegram_user_id == telegram_user_id)
-    ).first()
-    if row is None:
-        return None
-    member, _account = row
-    if member.removed_at is not None:
-        return None
-    roles = frozenset(
-        (r.role, r.organisation_id)
-        for r in session.execute(select(Role).where(Role.member_id == member.id)).scalars()
-    )
-    return Actor(member.id, member.full_name, member.cell_id, telegram_user_id, roles)
+    found = linked(session, telegram_user_id)
+    return found.actor if found is not None else None
+
+
+def require_linked(session: Session, telegram_user_id: int) -> tuple[Linked, Actor]:
+    return acting(linked(session, telegram_user_id))
+
+
+def acting(found: Linked | None) -> tuple[Linked, Actor]:
+    """`found` with its actor, or the refusal: not linked, or taken off the roster."""
+    if found is None or found.actor is None:
+        # A member taken off the roster keeps the link but can no longer act: say so, rather
+        # than "not linked", which would send them looking for a new invite.
+        raise UserError("member_removed" if found is not None else "not_linked")
+    return found, found.actor
 
 
 def require_actor(session: Session, telegram_user_id: int) -> Actor:
-    actor = actor_for(session, telegram_user_id)
-    if actor is None:
-        # A member taken off the roster keeps the link but can no longer act: say so, rather
-        # than "not linked", which would send them looking for a new invite.
-        removed = session.execute(
-            select(Member.removed_at)
-            .join(TelegramAccount, TelegramAccount.member_id == Member.id)
-            .where(TelegramAccount.telegram_user_id == telegram_user_id)
-        ).scalar()
-        raise UserError("member_removed" if removed is not None else "not_linked")
-    return actor
+    return require_linked(session, telegram_user_id)[1]
 
 
 def _ancestors(session: Session, org_id: int) -> list[int]:

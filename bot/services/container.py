@@ -27,7 +27,7 @@ from bot.services.replies import Outcome
 from bot.services.reports import ReportService
 from bot.services.residence import ResidenceService
 from bot.services.results import ResultsService
-from bot.services.reviews import ReviewService
+from bot.services.reviews import PendingInput, ReviewService
 from bot.services.roles_chat import RoleChat
 from bot.services.roster import RosterService
 from bot.services.units import run_unit
@@ -67,7 +67,10 @@ class Services:
 
     def on_text(self, tg_user: int, text: str) -> Outcome:
         """A typed message: a secretary's pending input (a count, a reason) or a review answer."""
-        awaiting = self.meeting_chat.awaiting(tg_user)
+        try:
+            return self.reviews.on_text(tg_user, text)
+        except PendingInput as pending:
+            awaiting = pending.marker
         if awaiting.startswith("fact:"):
             return self.fact_chat.on_text(tg_user, awaiting, text)
         if awaiting.startswith("residence:"):
@@ -76,9 +79,7 @@ class Services:
             return self.minutes_chat.on_text(tg_user, text)
         if awaiting.startswith(COLLECTIVE_AWAITING):
             return self.collective_chat.on_text(tg_user, text)
-        if awaiting:
-            return self.meeting_chat.on_text(tg_user, text)
-        return self.reviews.on_text(tg_user, text)
+        return self.meeting_chat.on_text(tg_user, text)
 
     def cancel(self, tg_user: int) -> Outcome:
         if self.meeting_chat.cancel(tg_user):

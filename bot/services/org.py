@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.rules.levels import Rulebook
 from bot.rules.two_places import TwoPlaces
@@ -33,16 +33,33 @@ def root_of(session: Session, org_id: int) -> Organisation:
     return org
 
 
-def current_period(session: Session, org_id: int) -> ReviewPeriod:
-    """The newest open review period of the grassroots organisation above `org_id`."""
-    root = root_of(session, org_id)
-    period = session.execute(
+def _open_period_statement() -> Any:
+    """The newest open period of the root above :org_id, in one statement (a recursive walk up
+    the tree), built once: every member's step asks it."""
+    up = (
+        select(Organisation.id, Organisation.parent_id)
+        .where(Organisation.id == bindparam("org_id"))
+        .cte("up", recursive=True)
+    )
+    parent = aliased(Organisation)
+    up = up.union_all(select(parent.id, parent.parent_id).join(up, parent.id == up.c.parent_id))
+    return (
         select(ReviewPeriod)
-        .where(ReviewPeriod.organisation_id == root.id, ReviewPeriod.status == "open")
+        .join(up, ReviewPeriod.organisation_id == up.c.id)
+        .where(up.c.parent_id.is_(None), ReviewPeriod.status == "open")
         .order_by(ReviewPeriod.year.desc())
         .limit(1)
-    ).scalar()
+    )
+
+
+_OPEN_PERIOD = _open_period_statement()
+
+
+def current_period(session: Session, org_id: int) -> ReviewPeriod:
+    """The newest open review period of the grassroots organisation above `org_id`."""
+    period = session.execute(_OPEN_PERIOD, {"org_id": org_id}).scalar()
     if period is None:
+        root = root_of(session, org_id)  # also: "no such organisation"
         raise UserError("no_open_period", org=root.name)
     return period
 

@@ -14,7 +14,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.review.questionnaire import (
@@ -36,7 +36,7 @@ from bot.review.questionnaire import (
 from bot.rules.catalog import Catalog, PointsGroup, TaskStatus, load_catalog
 from bot.rules.levels import Grade, Level, MemberKind, Rulebook
 from bot.services import audit
-from bot.services.access import Actor, can_manage_cell, require_actor
+from bot.services.access import Actor, acting, can_manage_cell, linked
 from bot.services.errors import UserError
 from bot.services.org import current_period
 from bot.services.replies import Button, Document, Outcome
@@ -47,14 +47,28 @@ from bot.storage.models import (
     Organisation,
     ReviewPeriod,
     SelfReview,
-    TelegramAccount,
 )
 from bot.storage.types import utcnow
 from bot.texts import label, render, render_string
 from bot.vietnamese import clean
 
 SUMMARY = "summary"
+
+
+class PendingInput(Exception):
+    """A typed message that belongs to the account's pending input (`TelegramAccount.awaiting`:
+    a secretary's count, a reason), not to the review; `Services.on_text` routes it. Found in
+    the review's own first lookup, so a member's typed answer is one transaction, not two."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(marker)
+        self.marker = marker
 PREVIEW_RULES = ("eligibility.", "self.", "flag.")
+# Every step runs these; built once (building a statement costs more than running it).
+_REVIEW = select(SelfReview).where(
+    SelfReview.period_id == bindparam("period"), SelfReview.member_id == bindparam("member")
+)
+_ANSWERS = select(Answer).where(Answer.review_id == bindparam("review"))
 
 
 @dataclass
@@ -68,6 +82,7 @@ class Ctx:
     catalog: Catalog
     questions: tuple[Question, ...]
     answers: dict[str, Answer]
+    cell: Organisation | None = None
     _computed: tuple[Level | None, list[str], dict[str, Any]] | None = None
 
     def q(self, key: str) -> Question | None:
@@ -138,7 +153,7 @@ class ReviewService:
 
     def on_text(self, tg_user: int, text: str) -> Outcome:
         with self.db.session() as s:
-            ctx = self._load(s, tg_user)
+            ctx = self._load(s, tg_user, typed=True)
             out = Outcome()
             if ctx.review.status == "submitted":
                 return out.say(render("review/already_submitted.j2", ctx=self._view(ctx)))
@@ -180,13 +195,20 @@ class ReviewService:
 
     # ---- loading ---------------------------------------------------------------------------
 
-    def _load(self, s: Session, tg_user: int) -> Ctx:
-        actor = require_actor(s, tg_user)
-        account = s.execute(
-            select(TelegramAccount).where(TelegramAccount.telegram_user_id == tg_user)
-        ).scalar_one()
+    def _load(self, s: Session, tg_user: int, *, typed: bool = False) -> Ctx:
+        """Everything a step needs. `typed`: the step is a typed message, which belongs to a
+        secretary's pending input instead when the account has one (`PendingInput`)."""
+        found = linked(s, tg_user)
+        if typed and found is not None and found.account.awaiting:
+            raise PendingInput(found.account.awaiting)
+        found, actor = acting(found)
+        account = found.account
         proxy = account.acting_for_member_id is not None
-        member = s.get(Member, account.acting_for_member_id or actor.member_id)
+        member: Member | None = found.member
+        cell: Organisation | None = found.cell
+        if proxy:
+            member = s.get(Member, account.acting_for_member_id)
+            cell = s.get(Organisation, member.cell_id) if member is not None else None
         if member is None or member.removed_at is not None:
             raise UserError("member_not_found", member_id=account.acting_for_member_id)
         if proxy and not can_manage_cell(s, actor, member.cell_id):
@@ -199,22 +221,15 @@ class ReviewService:
                 status=render_string("errors.yaml", "status_" + member.status),
             )
         period = current_period(s, member.cell_id)
-        review = s.execute(
-            select(SelfReview).where(
-                SelfReview.period_id == period.id, SelfReview.member_id == member.id
-            )
-        ).scalar()
+        review = s.execute(_REVIEW, {"period": period.id, "member": member.id}).scalar()
         if review is None:
             review = SelfReview(period_id=period.id, member_id=member.id, cursor="")
             s.add(review)
             s.flush()
         catalog = load_catalog(Rulebook(period.rulebook), MemberKind(member.kind))
         questions = build(catalog, civil_servant=member.civil_servant)
-        answers = {
-            a.question: a
-            for a in s.execute(select(Answer).where(Answer.review_id == review.id)).scalars()
-        }
-        return Ctx(s, actor, member, proxy, period, review, catalog, questions, answers)
+        answers = {a.question: a for a in s.execute(_ANSWERS, {"review": review.id}).scalars()}
+        return Ctx(s, actor, member, proxy, period, review, catalog, questions, answers, cell)
 
     # ---- moving ----------------------------------------------------------------------------
 
@@ -278,7 +293,6 @@ class ReviewService:
                 new=[a.value, a.note],
                 proxy=True,
             )
-        ctx.s.flush()
 
     def _option(self, ctx: Ctx, q: Question, option: str, out: Outcome) -> Outcome:
         if option == "keep" and ctx.stored(q.key) is not None:
@@ -460,7 +474,7 @@ class ReviewService:
         return label(f"opt_{q.kind}_{option}")
 
     def _view(self, ctx: Ctx) -> dict[str, Any]:
-        cell = ctx.s.get(Organisation, ctx.member.cell_id)
+        cell = ctx.cell
         return {
             "name": ctx.member.full_name,
             "proxy": ctx.proxy,

@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, text
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -140,12 +140,8 @@ def _note_execute(state: ORMExecuteState) -> None:
 def _check(s: Session, unit: Unit) -> None:
     """`AlreadyHandled` if `unit`'s update is recorded (the first session of the unit looks,
     so a redelivery is not even answered by a call that only reads)."""
-    from bot.storage.models import ProcessedUpdate
-
     unit.checked = True
-    digest = s.execute(
-        select(ProcessedUpdate.digest).where(ProcessedUpdate.update_id == unit.update_id)
-    ).scalar()
+    digest = s.execute(_processed_digest(), {"id": unit.update_id}).scalar()
     if digest == unit.digest:
         raise AlreadyHandled(unit.update_id)
 
@@ -154,15 +150,31 @@ def _claim(s: Session, unit: Unit) -> None:
     """Record `unit`'s update as handled, in `s`'s transaction; `AlreadyHandled` if it is (the
     same update: same id and digest). A concurrent transaction recording the same update makes
     this one wait for it on the primary key, then see it."""
+    from bot.storage.types import utcnow
+
+    stmt = _claim_statement(s.get_bind().dialect.name)
+    values = {"update_id": unit.update_id, "digest": unit.digest, "handled_at": utcnow()}
+    if s.execute(stmt, values).scalar() is None:
+        raise AlreadyHandled(unit.update_id)
+
+
+@cache
+def _processed_digest() -> Any:
+    from bot.storage.models import ProcessedUpdate
+
+    return select(ProcessedUpdate.digest).where(ProcessedUpdate.update_id == bindparam("id"))
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """Built once per dialect (every update that changes something runs it)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     from bot.storage.models import ProcessedUpdate
-    from bot.storage.types import utcnow
 
-    postgres = s.get_bind().dialect.name == "postgresql"
-    insert: Any = postgresql.insert if postgres else sqlite.insert
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = ProcessedUpdate.__table__
-    stmt = insert(table).values(update_id=unit.update_id, digest=unit.digest, handled_at=utcnow())
+    stmt = insert(table)
     # An old row with another digest is a new update reusing the id (Telegram starts from a
     # random id after a week without updates; a test emulator from 1): taken over.
     stmt = stmt.on_conflict_do_update(
@@ -170,8 +182,7 @@ def _claim(s: Session, unit: Unit) -> None:
         set_={"digest": stmt.excluded.digest, "handled_at": stmt.excluded.handled_at},
         where=table.c.digest != stmt.excluded.digest,
     )
-    if s.execute(stmt.returning(table.c.update_id)).scalar() is None:
-        raise AlreadyHandled(unit.update_id)
+    return stmt.returning(table.c.update_id)
 
 
 def handled_before(db: Database, update_id: int, digest: str) -> bool:
