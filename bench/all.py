@@ -124,6 +124,17 @@ def _reminders(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _step(d: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            "questionnaire step, service layer only",
+            f"{d['cpu_ms_per_update']} ms CPU, {d['statements_per_update']} SQL statements",
+            "",
+            None,
+        )
+    ]
+
+
 BENCHES: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], list[Row]]]] = {
     # name: (full arguments, quick arguments, headline rows)
     "rate": (
@@ -131,6 +142,7 @@ BENCHES: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], list[R
         ["--sizes", "2000", "--repeat", "1", "--jobs", "auto"],
         _rate,
     ),
+    "step": (["--steps", "60"], ["--steps", "15"], _step),
     "throughput": (
         ["--rounds", "5", "--seconds", "10"],
         ["--rounds", "1", "--seconds", "4"],
