@@ -141,7 +141,8 @@ async def _prune_updates(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 COMMANDS = (
-    "review", "summary", "back", "cancel", "cell", "collective", "proxy", "mydata", "help",
+    "review", "summary", "back", "cancel", "reminders", "cell", "calendar", "collective", "proxy",
+    "mydata", "help",
 )  # fmt: skip
 
 
