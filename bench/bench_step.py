@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import html
-import re
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from sqlalchemy import event
 
 from bench._common import save
 from bot.sandbox.demo import make_org, member_line, vietnamese_names
+from bot.sandbox.emulator import parse_html
 from bot.sandbox.scripted import Script, answer_one
 from bot.services import units
 from bot.services.container import Services
@@ -40,14 +39,13 @@ from bot.settings import Settings
 from bot.storage.db import Database, upgrade
 
 MEMBERS = 10
-_TAG = re.compile(r"<[^>]+>")
 
 
 class Shown:
     """A bot message as `answer_one` reads it (plain text, button labels)."""
 
     def __init__(self, text: str, rows: Any) -> None:
-        self.text = html.unescape(_TAG.sub("", text))
+        self.text = parse_html(text)[0]  # what the emulator shows the bench's members
         self.rows = rows
         self.buttons = [[b.label for b in row] for row in rows]
 

@@ -69,7 +69,9 @@ def period_policy(period: ReviewPeriod, allowed: AllowedHours) -> ReminderPolicy
     return ReminderPolicy.from_options((period.options or {}).get("reminders"), allowed=allowed)
 
 
-def _period_window(options: dict[str, Any] | None, allowed: AllowedHours) -> AllowedHours:
+def period_window(options: dict[str, Any] | None, allowed: AllowedHours) -> AllowedHours:
+    """The hours a period's reminders may go out (`options`: the period's), `allowed` when the
+    plan sets none or its reminder options are broken."""
     try:
         policy = ReminderPolicy.from_options((options or {}).get("reminders"), allowed=allowed)
     except ValueError:  # a broken plan was refused when it was set; the default then
@@ -403,7 +405,7 @@ class ReminderStore:
                 )).scalar_one() > 0
             # The hours of the row's own period, as planning used them (the plan's
             # `allowed_hours` may differ from the process default).
-            window = _period_window(row.options, allowed)
+            window = period_window(row.options, allowed)
             verdict = planning.recheck(row.kind, who, submitted=row.status == "submitted",
                                        sent_today=sent_today, now=now, tz=tz, allowed=window)
             mine = and_(r.id == row_id, r.state == "pending", r.claimed_by == worker)

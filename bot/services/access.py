@@ -72,10 +72,6 @@ def actor_for(session: Session, telegram_user_id: int) -> Actor | None:
     return found.actor if found is not None else None
 
 
-def require_linked(session: Session, telegram_user_id: int) -> tuple[Linked, Actor]:
-    return acting(linked(session, telegram_user_id))
-
-
 def acting(found: Linked | None) -> tuple[Linked, Actor]:
     """`found` with its actor, or the refusal: not linked, or taken off the roster."""
     if found is None or found.actor is None:
@@ -86,7 +82,7 @@ def acting(found: Linked | None) -> tuple[Linked, Actor]:
 
 
 def require_actor(session: Session, telegram_user_id: int) -> Actor:
-    return require_linked(session, telegram_user_id)[1]
+    return acting(linked(session, telegram_user_id))[1]
 
 
 def _ancestors(session: Session, org_id: int) -> list[int]:

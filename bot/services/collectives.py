@@ -36,7 +36,7 @@ from bot.batch import InputErrors, rate_document, reason_text
 from bot.reminders import planning
 from bot.reminders.calendar import WorkCalendar, draft_deadline
 from bot.reminders.planning import Planned
-from bot.reminders.store import insert_planned, period_holidays, period_policy
+from bot.reminders.store import insert_planned, period_holidays, period_window
 from bot.review.questionnaire import format_points, parse_points
 from bot.rules.collective import (
     CollectiveFacts,
@@ -1197,10 +1197,7 @@ def _window(period: ReviewPeriod, settings: Settings) -> Any:
     from bot.reminders.policy import AllowedHours
 
     allowed = AllowedHours.from_quiet(settings.quiet_hours_start, settings.quiet_hours_end)
-    try:
-        return period_policy(period, allowed).allowed
-    except ValueError:
-        return allowed
+    return period_window(period.options, allowed)
 
 
 def _two_places(period: ReviewPeriod) -> TwoPlaces:

@@ -30,6 +30,7 @@ from bot.reminders.store import (
     open_periods,
     period_holidays,
     period_policy,
+    period_window,
     tree_ids,
 )
 from bot.services import audit
@@ -521,10 +522,7 @@ class ReminderService:
         now = now or utcnow()
         with self.db.session() as s:
             _actor, period, cell = self._manager(s, tg_user, cell_id)
-            try:
-                window = period_policy(period, self.allowed).allowed
-            except ValueError:
-                window = self.allowed
+            window = period_window(period.options, self.allowed)
             rows: list[Planned] = planning.nudges(cell, now, self.tz, window)
             added = insert_planned(s, rows)
         out = Outcome()

@@ -53,6 +53,12 @@ from bot.texts import label, render, render_string
 from bot.vietnamese import clean
 
 SUMMARY = "summary"
+PREVIEW_RULES = ("eligibility.", "self.", "flag.")
+# Every step runs these; built once (building a statement costs more than running it).
+_REVIEW = select(SelfReview).where(
+    SelfReview.period_id == bindparam("period"), SelfReview.member_id == bindparam("member")
+)
+_ANSWERS = select(Answer).where(Answer.review_id == bindparam("review"))
 
 
 class PendingInput(Exception):
@@ -63,12 +69,6 @@ class PendingInput(Exception):
     def __init__(self, marker: str) -> None:
         super().__init__(marker)
         self.marker = marker
-PREVIEW_RULES = ("eligibility.", "self.", "flag.")
-# Every step runs these; built once (building a statement costs more than running it).
-_REVIEW = select(SelfReview).where(
-    SelfReview.period_id == bindparam("period"), SelfReview.member_id == bindparam("member")
-)
-_ANSWERS = select(Answer).where(Answer.review_id == bindparam("review"))
 
 
 @dataclass

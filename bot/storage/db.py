@@ -188,12 +188,8 @@ def _claim_statement(dialect: str) -> Any:
 def handled_before(db: Database, update_id: int, digest: str) -> bool:
     """Whether the update is recorded as handled (asked after a unit of work failed: a copy of
     the update handled at the same moment elsewhere may be what made it fail)."""
-    from bot.storage.models import ProcessedUpdate
-
     with db.session() as s:
-        return s.execute(
-            select(ProcessedUpdate.digest).where(ProcessedUpdate.update_id == update_id)
-        ).scalar() == digest
+        return s.execute(_processed_digest(), {"id": update_id}).scalar() == digest
 
 
 def prune_processed_updates(db: Database, older_than: timedelta = timedelta(days=2)) -> int:
